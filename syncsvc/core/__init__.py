@@ -1,0 +1,1 @@
+"""Pure core: routing, rendering, diffing, guarding."""

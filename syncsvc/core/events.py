@@ -1,0 +1,104 @@
+"""Events as the reconcile core sees them: what a calendar should hold and what it holds.
+
+`EventContent` is everything that is written to a calendar; its `content_hash` is the identity
+of that content (DTSTAMP, SEQUENCE and PRODID are not part of it, so unchanged events are never
+rewritten). Targets turn `EventContent` into their wire format (iCalendar for CalDAV and
+folders, JSON for Microsoft Graph).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+# The marker every event we write carries; we never observe, change or delete an event
+# without it. iCalendar: X-SYNCSVC-OWNER / X-SYNCSVC-HASH; Graph: an extended property.
+OWNER_PROPERTY = "X-SYNCSVC-OWNER"
+HASH_PROPERTY = "X-SYNCSVC-HASH"
+OWNER_VALUE = "syncsvc"
+
+
+class EventStatus(StrEnum):
+    CONFIRMED = "CONFIRMED"
+    TENTATIVE = "TENTATIVE"
+
+
+@dataclass(frozen=True, slots=True)
+class EventContent:
+    summary: str
+    start: date | datetime  # datetime: aware, Europe/Oslo
+    end: date | datetime  # exclusive
+    status: EventStatus = EventStatus.CONFIRMED
+    description: str = ""
+    location: str = ""
+    categories: tuple[str, ...] = ()
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    def canonical(self) -> str:
+        """A stable text form: the input of the content hash."""
+        return json.dumps(
+            {
+                "summary": self.summary,
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+                "tz": _tzname(self.start),
+                "status": self.status.value,
+                "description": self.description,
+                "location": self.location,
+                "categories": list(self.categories),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.canonical().encode()).hexdigest()[:32]
+
+
+def _tzname(value: date | datetime) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return str(value.tzinfo)
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredEvent:
+    """An event a calendar should hold, as routing produced it."""
+
+    uid: str
+    content: EventContent
+    item_key: str = ""  # the plan item it came from, for reports
+    content_hash: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", self.content.content_hash())
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedEvent:
+    """An owned event as a target found it. Targets never return events without our marker."""
+
+    uid: str
+    remote_id: str  # href (CalDAV), file name (folder), event id (Graph)
+    etag: str | None = None
+    stored_hash: str | None = None  # the hash property we wrote last time
+    actual_hash: str | None = None  # the hash of what the event holds now (None: not checked)
+    sequence: int = 0
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+
+    @property
+    def drifted(self) -> bool:
+        """Someone edited the event after we wrote it."""
+        return (
+            self.actual_hash is not None
+            and self.stored_hash is not None
+            and self.actual_hash != self.stored_hash
+        )

@@ -1,0 +1,1 @@
+"""Reading the annual plan: sources, formats, the Norwegian date grammar, people."""

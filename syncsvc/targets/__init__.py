@@ -1,0 +1,1 @@
+"""Calendar targets: thin adapters that list, create, update and delete owned events."""

@@ -1,0 +1,54 @@
+"""The contract every calendar target keeps. Targets are thin: no diffing, no policy.
+
+A target lists only the events that carry our ownership marker, and writes conditionally
+(create only if absent, update/delete only if unchanged since observed). Everything else
+(what to change, guards, retries of conflicts) lives in the core and the sync engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from syncsvc.core.events import DesiredEvent, ObservedEvent
+
+
+@dataclass(slots=True)
+class TargetStats:
+    """Counters a target keeps for the run report and metrics."""
+
+    requests: int = 0  # HTTP requests (0 for local targets)
+    retries: int = 0
+    restored: int = 0  # drifted events put back to the plan's version
+    notes: list[str] = field(default_factory=list)  # e.g. "no sync-token support: etag listing"
+
+
+@runtime_checkable
+class Target(Protocol):
+    """One calendar. Raises `TargetError` (or `AuthError`, `ConflictError`) on failure."""
+
+    name: str
+    stats: TargetStats
+
+    def observe(self) -> Mapping[str, ObservedEvent]:
+        """Owned events by UID. Foreign events are never returned."""
+        ...
+
+    def observe_one(self, uid: str) -> ObservedEvent | None:
+        """Re-read one owned event (after a conflict, or to check a create whose reply was lost)."""
+        ...
+
+    def create(self, event: DesiredEvent) -> ObservedEvent:
+        """Write a new event; fails with ConflictError if the UID exists already."""
+        ...
+
+    def update(self, old: ObservedEvent, event: DesiredEvent, sequence: int) -> ObservedEvent:
+        """Replace `old` if it is still as observed (etag), else ConflictError."""
+        ...
+
+    def delete(self, old: ObservedEvent) -> None:
+        """Delete `old` if it is still as observed; an already-gone event counts as deleted."""
+        ...
+
+    def close(self) -> None: ...
