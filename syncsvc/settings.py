@@ -1,0 +1,348 @@
+"""Settings: a TOML file, `SYNCSVC_…` environment variables (`__` nests) and secret files.
+
+Precedence, highest first: environment, secrets directory, TOML file, defaults. Every table
+forbids unknown keys, so a typo is an error that names the key and the file instead of a
+setting silently ignored. Relative paths in the file are relative to the file's directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from syncsvc.errors import ConfigError, Where
+
+DEFAULT_CONFIG = Path("config/syncsvc.toml")
+CONFIG_ENV = "SYNCSVC_CONFIG"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PersonConfig(_Strict):
+    name: str
+    email: str
+    aliases: tuple[str, ...] = ()
+
+
+class PlanSettings(_Strict):
+    source: str = "arsplan-2024.txt"  # a path (relative to the config file) or an http(s) URL
+    format: Literal[
+        "auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"
+    ] = "auto"
+    year: int | None = None  # overrides the year found in the document
+    overrides: str | None = None  # overrides file (TOML), relative to the config file
+    people: tuple[PersonConfig, ...] = ()
+    aliases: dict[str, str] = Field(default_factory=dict)  # alias -> e-mail
+    max_bytes: int = 10_000_000
+    timeout_seconds: float = 30.0
+    timezone: str = "Europe/Oslo"
+
+
+class SyncSettings(_Strict):
+    data_dir: str = "../var"  # state, local calendars, feed; relative to the config file
+    delete_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    delete_past: bool = False  # delete owned events that already happened when the plan drops them
+    interval_minutes: float = Field(default=15.0, gt=0)
+    cron: str | None = None  # a crontab expression; replaces interval_minutes when set
+    max_parallel_calendars: int = Field(default=4, ge=1)
+    domain: str = "syncsvc.local"  # right-hand side of generated UIDs
+
+
+class CalDAVServer(_Strict):
+    url: str
+    auth: Literal["basic", "digest", "bearer", "none"] = "basic"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: str | None = None
+    token: SecretStr | None = None
+    token_file: str | None = None
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    timeout_seconds: float = 30.0
+    max_parallel: int = Field(default=2, ge=1)  # calendars synced at once on this server
+
+
+class GraphSettings(_Strict):
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    client_secret_file: str | None = None
+    certificate_path: str | None = None  # PEM with private key, instead of a client secret
+    certificate_thumbprint: str | None = None
+    base_url: str = "https://graph.microsoft.com/v1.0"
+    authority_url: str = "https://login.microsoftonline.com"
+    timeout_seconds: float = 30.0
+    max_in_flight: int = Field(default=4, ge=1, le=4)
+
+
+Selector = str  # "org", "public", "person:<email>", "measure:<n>", "item:<key>", with and/or/not
+
+
+class _CalendarBase(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    selector: Selector = "org"
+    audience: Literal["staff", "public"] = "staff"
+    delete_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class FolderCalendar(_CalendarBase):
+    target: Literal["folder"]
+    path: str  # a vdir: one .ics per event; relative to data_dir
+
+
+class IcsFileCalendar(_CalendarBase):
+    target: Literal["ics-file"]
+    path: str  # one .ics file holding every event; relative to data_dir
+
+
+class CalDAVCalendar(_CalendarBase):
+    target: Literal["caldav"]
+    server: str  # a key of [servers]
+    url: str  # calendar collection URL, absolute or relative to the server URL
+
+
+class GraphCalendar(_CalendarBase):
+    target: Literal["graph"]
+    mailbox: str  # user principal name
+    calendar: str | None = None  # a named calendar in the mailbox; default calendar when unset
+
+
+CalendarConfig = Annotated[
+    FolderCalendar | IcsFileCalendar | CalDAVCalendar | GraphCalendar,
+    Field(discriminator="target"),
+]
+
+
+class PersonCalendars(_Strict):
+    """One calendar per person in the plan's directory, without listing each.
+
+    Templates may use {email}, {slug} (e-mail local part) and {first_name}.
+    """
+
+    enabled: bool = False
+    target: Literal["folder", "ics-file", "caldav", "graph"] = "folder"
+    name: str = "person-{slug}"
+    path: str = "calendars/people/{slug}"
+    server: str | None = None
+    url: str | None = None
+    mailbox: str = "{email}"
+    calendar: str | None = None
+    exclude: tuple[str, ...] = ()  # e-mails without a calendar
+
+
+class FeedSettings(_Strict):
+    calendar: str | None = "hva-skjer"  # the public calendar whose events make the feed
+    path: str = "public/hva-skjer.ics"  # relative to data_dir
+    url_path: str = "/hva-skjer.ics"
+    title: str = "Hva skjer"
+
+
+class HttpSettings(_Strict):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    admin_token: SecretStr | None = None  # admin endpoints are off without one
+    admin_token_file: str | None = None
+    public_base_url: str | None = None  # for subscribe links behind a proxy
+
+
+class LoggingSettings(_Strict):
+    format: Literal["auto", "json", "console"] = "auto"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SYNCSVC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        secrets_nested_delimiter="__",
+        secrets_prefix="",  # secret files are named like http__admin_token
+    )
+
+    plan: PlanSettings = PlanSettings()
+    sync: SyncSettings = SyncSettings()
+    servers: dict[str, CalDAVServer] = Field(default_factory=dict)
+    graph: GraphSettings = GraphSettings()
+    calendars: tuple[CalendarConfig, ...] = ()
+    person_calendars: PersonCalendars = PersonCalendars()
+    feed: FeedSettings = FeedSettings()
+    http: HttpSettings = HttpSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    # Where the file was read from; relative paths resolve against its directory.
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Settings:
+        names = [c.name for c in self.calendars]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"calendar names must be unique: {', '.join(dupes)}")
+        for cal in self.calendars:
+            if isinstance(cal, CalDAVCalendar) and cal.server not in self.servers:
+                raise ValueError(f"calendar {cal.name!r} uses unknown server {cal.server!r}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML data arrives through init_settings (see load_settings), lowest priority.
+        # Secret files are named like env vars without the prefix: servers__caldav__password.
+        return env_settings, NestedSecretsSettingsSource(file_secret_settings), init_settings
+
+    # --- resolved paths -------------------------------------------------------------------
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+    def resolve(self, path: str | Path) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.sync.data_dir)
+
+    def data_path(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.data_dir / p
+
+    def plan_location(self) -> str:
+        src = self.plan.source
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", src):
+            return src
+        return str(self.resolve(src))
+
+
+def config_file(explicit: str | Path | None) -> Path:
+    """The config file to read: --config, then $SYNCSVC_CONFIG, then config/syncsvc.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_settings(path: str | Path | None = None, *, secrets_dir: str | Path | None = None) -> Settings:
+    """Read and validate settings; every problem becomes one ConfigError naming key and file."""
+    file = config_file(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", where=Where(str(file))) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read configuration: {err}", where=Where(str(file))) from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        line = getattr(err, "lineno", None)
+        msg = getattr(err, "msg", str(err))
+        raise ConfigError(f"invalid TOML: {msg}", where=Where(str(file), line)) from None
+    secrets = secrets_dir or os.environ.get("SYNCSVC_SECRETS_DIR")
+    if secrets and not Path(secrets).is_dir():
+        raise ConfigError("secrets directory does not exist", where=Where(str(secrets)))
+    try:
+        settings = Settings(
+            _secrets_dir=str(secrets) if secrets else None,  # type: ignore[call-arg]
+            **data,
+            config_path=file.resolve(),
+        )
+    except ValidationError as err:
+        raise _config_error(err, file, text) from None
+    return _read_secret_files(settings)
+
+
+def _config_error(err: ValidationError, file: Path, text: str) -> ConfigError:
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-after", "tagged-union"))]
+    key = ".".join(loc)
+    if first["type"] == "extra_forbidden":
+        message = f"unknown key {key!r}"
+    elif key:
+        message = f"{key}: {first['msg']}"
+    else:
+        message = first["msg"]
+    more = len(err.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    line = _line_of(text, loc[-1]) if loc else None
+    return ConfigError(message, where=Where(str(file), line))
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The first line where `key` is assigned or opens a table (good enough to point at it)."""
+    pattern = re.compile(rf"^\s*(\[\[?\s*)?([\w.\"-]*\.)?\"?{re.escape(key)}\"?\s*(=|\]|\.)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _read_secret_files(settings: Settings) -> Settings:
+    """Fill SecretStr fields from their `*_file` siblings (Docker/systemd credentials)."""
+
+    def secret_from(path: str | None, current: SecretStr | None, what: str) -> SecretStr | None:
+        if current is not None or not path:
+            return current
+        file = settings.resolve(path)
+        try:
+            return SecretStr(file.read_text(encoding="utf-8").strip())
+        except OSError as err:
+            raise ConfigError(f"cannot read {what}: {err.strerror}", where=Where(str(file))) from None
+
+    servers = {
+        name: server.model_copy(
+            update={
+                "password": secret_from(server.password_file, server.password, "password"),
+                "token": secret_from(server.token_file, server.token, "token"),
+            }
+        )
+        for name, server in settings.servers.items()
+    }
+    graph = settings.graph.model_copy(
+        update={
+            "client_secret": secret_from(
+                settings.graph.client_secret_file, settings.graph.client_secret, "client secret"
+            )
+        }
+    )
+    http = settings.http.model_copy(
+        update={
+            "admin_token": secret_from(
+                settings.http.admin_token_file, settings.http.admin_token, "admin token"
+            )
+        }
+    )
+    return settings.model_copy(update={"servers": servers, "graph": graph, "http": http})
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret in the settings, for the log redactor."""
+    found: list[str] = []
+    for server in settings.servers.values():
+        found += [s.get_secret_value() for s in (server.password, server.token) if s]
+    if settings.graph.client_secret:
+        found.append(settings.graph.client_secret.get_secret_value())
+    if settings.http.admin_token:
+        found.append(settings.http.admin_token.get_secret_value())
+    return [s for s in found if s]
