@@ -96,7 +96,8 @@ class RunReport:
         data["outcome"] = self.outcome
         for cal, raw in zip(self.calendars, data["calendars"], strict=True):
             raw["counts"] = cal.counts
-        return _jsonable(data)
+        result: dict[str, Any] = _jsonable(data)
+        return result
 
 
 def _jsonable(value: Any) -> Any:
