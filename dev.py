@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Developer entry point that needs nothing but python3 and pip.
+
+    python3 dev.py run [SYNCSVC ARGS...]   sync the calendars of the default configuration once
+                                          (any syncsvc arguments may follow, e.g. `plan show`)
+    python3 dev.py test [PYTEST ARGS...]   lint, format check, type check and the whole test suite
+
+A virtual environment is created in .venv on first use and refreshed whenever pyproject.toml
+or constraints.txt change. `test` also installs what the tests need that PyPI does not carry
+(Debian's chromium for the browser test) when it is missing and this is a root shell with apt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".syncsvc-installed"
+
+
+def _run(cmd: list[str], **kwargs: object) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, cwd=ROOT, check=True, **kwargs)  # type: ignore[call-overload]
+
+
+def _fingerprint(extras: str) -> str:
+    digest = hashlib.sha256(extras.encode())
+    for name in ("pyproject.toml", "constraints.txt"):
+        path = ROOT / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_venv(extras: str) -> None:
+    wanted = _fingerprint(extras)
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    constraints = ROOT / "constraints.txt"
+    if constraints.exists():
+        pip += ["-c", str(constraints)]
+    _run([*pip, "-e", f".[{extras}]"])
+    STAMP.write_text(wanted + "\n")
+
+
+def ensure_chromium() -> None:
+    """The browser test drives Debian's chromium; PyPI cannot provide a browser here."""
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("warning: chromium is missing and cannot be installed here; the browser test will fail")
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(["apt-get", "update", "-qq"], env=env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
+
+
+def cmd_run(args: list[str]) -> int:
+    ensure_venv("graph")
+    command = args or ["sync"]
+    print(f"+ syncsvc {' '.join(command)}", flush=True)
+    return subprocess.run([str(BIN / "syncsvc"), *command], cwd=ROOT).returncode
+
+
+def cmd_test(args: list[str]) -> int:
+    ensure_venv("graph,dev")
+    ensure_chromium()
+    steps = [
+        [str(BIN / "ruff"), "check", "syncsvc", "tests", "bench", "dev.py"],
+        [str(BIN / "ruff"), "format", "--check", "syncsvc", "tests", "bench", "dev.py"],
+        [str(BIN / "mypy"), "--strict", "syncsvc"],
+        [str(BIN / "python"), "-m", "pytest", *args],
+    ]
+    for step in steps:
+        print("+", " ".join(Path(step[0]).name if i == 0 else s for i, s in enumerate(step)))
+        code = subprocess.run(step, cwd=ROOT).returncode
+        if code != 0:
+            print(f"dev.py: step failed with exit code {code}", file=sys.stderr)
+            return code
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    command, rest = sys.argv[1], sys.argv[2:]
+    try:
+        return cmd_run(rest) if command == "run" else cmd_test(rest)
+    except subprocess.CalledProcessError as err:
+        print(f"dev.py: {' '.join(map(str, err.cmd))} failed ({err.returncode})", file=sys.stderr)
+        return err.returncode or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m syncsvc`."""
+
+import sys
+
+from syncsvc.cli import main
+
+sys.exit(main())
