@@ -93,6 +93,7 @@ class ObservedEvent:
     sequence: int = 0
     start: date | datetime | None = None
     end: date | datetime | None = None
+    summary: str = ""  # for reports ("removed from plan: ..."); empty when the target has none
 
     @property
     def drifted(self) -> bool:
