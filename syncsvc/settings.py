@@ -255,8 +255,10 @@ def load_settings(path: str | Path | None = None, *, secrets_dir: str | Path | N
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        line = getattr(err, "lineno", None)
-        msg = getattr(err, "msg", str(err))
+        # Python 3.11 puts the position only in the text: "... (at line 3, column 7)".
+        found = re.search(r"\s*\(at line (\d+), column \d+\)", str(err))
+        msg = str(err)[: found.start()] if found else str(err)
+        line = int(found.group(1)) if found else None
         raise ConfigError(f"invalid TOML: {msg}", where=Where(str(file), line)) from None
     secrets = secrets_dir or os.environ.get("SYNCSVC_SECRETS_DIR")
     if secrets and not Path(secrets).is_dir():
