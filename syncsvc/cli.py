@@ -193,10 +193,10 @@ def _print_problems(plan: Plan, out: TextIO) -> None:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     from syncsvc.summary import format_report
     from syncsvc.sync import run_sync
 
-    settings = _settings(args)
     state = _open_state(settings)
     report = run_sync(
         settings,
