@@ -60,7 +60,9 @@ def ensure_chromium() -> None:
     if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("warning: chromium is missing and cannot be installed here; the browser test will fail")
+        print(
+            "warning: chromium is missing and cannot be installed here; the browser test will fail"
+        )
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     _run(["apt-get", "update", "-qq"], env=env)

@@ -31,12 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"syncsvc {__version__}")
     parser.add_argument(
-        "--config", metavar="PATH", help="configuration file (default: $SYNCSVC_CONFIG, "
-        "then config/syncsvc.toml)"
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $SYNCSVC_CONFIG, then config/syncsvc.toml)",
     )
     parser.add_argument(
-        "--secrets-dir", metavar="DIR", help="directory of secret files (default: "
-        "$SYNCSVC_SECRETS_DIR)"
+        "--secrets-dir",
+        metavar="DIR",
+        help="directory of secret files (default: $SYNCSVC_SECRETS_DIR)",
     )
     parser.add_argument("--log-format", choices=["auto", "json", "console"])
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
@@ -53,7 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("source", nargs="?", help="file or http(s) URL (default: from config)")
         p.add_argument(
             "--input-format",
-            choices=["auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"],
+            choices=[
+                "auto",
+                "table-text",
+                "table-html",
+                "table-docx",
+                "activity-list",
+                "canonical",
+            ],
             help="format of SOURCE (default: detect)",
         )
         p.add_argument("--year", type=int, help="year of the plan, when the document lacks it")
@@ -62,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="sync the calendars once", description="Sync once.")
     sync.add_argument("--dry-run", action="store_true", help="show the changes; write nothing")
-    sync.add_argument("--force", action="store_true", help="apply even if the deletion guard refuses")
+    sync.add_argument(
+        "--force", action="store_true", help="apply even if the deletion guard refuses"
+    )
     sync.add_argument("--json", action="store_true", help="print the run report as JSON")
 
     sub.add_parser("run", help="run the daemon: scheduled syncs, public feed, HTTP endpoints")

@@ -31,7 +31,8 @@ class Change:
     uid: str
     summary: str
     start: date | datetime | None
-    reason: str  # "new in plan", "date moved", "edited in calendar: restored", "removed from plan", ...
+    # "new in plan", "date moved", "edited in calendar: restored", "removed from plan", ...
+    reason: str
     item_key: str = ""
     applied: bool = False
 

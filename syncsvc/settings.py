@@ -243,7 +243,9 @@ def config_file(explicit: str | Path | None) -> Path:
     return Path(env) if env else DEFAULT_CONFIG
 
 
-def load_settings(path: str | Path | None = None, *, secrets_dir: str | Path | None = None) -> Settings:
+def load_settings(
+    path: str | Path | None = None, *, secrets_dir: str | Path | None = None
+) -> Settings:
     """Read and validate settings; every problem becomes one ConfigError naming key and file."""
     file = config_file(path)
     try:
@@ -276,7 +278,9 @@ def load_settings(path: str | Path | None = None, *, secrets_dir: str | Path | N
 
 def _config_error(err: ValidationError, file: Path, text: str) -> ConfigError:
     first = err.errors()[0]
-    loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-after", "tagged-union"))]
+    loc = [
+        str(p) for p in first["loc"] if not str(p).startswith(("function-after", "tagged-union"))
+    ]
     key = ".".join(loc)
     if first["type"] == "extra_forbidden":
         message = f"unknown key {key!r}"
@@ -310,7 +314,9 @@ def _read_secret_files(settings: Settings) -> Settings:
         try:
             return SecretStr(file.read_text(encoding="utf-8").strip())
         except OSError as err:
-            raise ConfigError(f"cannot read {what}: {err.strerror}", where=Where(str(file))) from None
+            raise ConfigError(
+                f"cannot read {what}: {err.strerror}", where=Where(str(file))
+            ) from None
 
     servers = {
         name: server.model_copy(

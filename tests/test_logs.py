@@ -68,7 +68,7 @@ def test_secrets_never_printed_in_fields_messages_urls_or_tracebacks(
     assert "dHJpbmU6c2VjcmV0cGFzcw==" not in output
     assert "trine:***@cal.example.org" in output
     # Tracebacks are rendered without local variables.
-    boom = [line for line in lines(json_log) if line["event"] == "boom"][0]
+    boom = next(line for line in lines(json_log) if line["event"] == "boom")
     assert "locals" not in json.dumps(boom["exception"])
 
 

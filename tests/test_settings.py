@@ -59,7 +59,7 @@ def test_unknown_key_inside_calendar_list(tmp_path: Path) -> None:
 
 
 def test_wrong_type_and_bad_toml_are_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="sync.delete_threshold"):
+    with pytest.raises(ConfigError, match=r"sync\.delete_threshold"):
         load_settings(write(tmp_path, "[sync]\ndelete_threshold = 'lots'\n"))
     with pytest.raises(ConfigError, match="invalid TOML") as info:
         load_settings(write(tmp_path, "[sync\n"))

@@ -1,0 +1,163 @@
+"""A fault-injecting HTTP proxy on loopback, for reliability tests against real servers.
+
+It sits between syncsvc and a real CalDAV server and, per request, chooses (from a seeded
+random generator, so every run is reproducible) to pass the request through or to inject one
+fault: a dropped connection before the request reaches the server, a *lost response* (the
+server applied the request but the client never hears back), 500, 503, 429 with Retry-After,
+a slow response, or a truncated body. It counts what it injected for the report.
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+FAULTS = ("drop", "lost_response", "500", "503", "429", "slow", "truncate")
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+
+
+@dataclass
+class FaultPlan:
+    """What to inject: a probability per fault kind, from a seed."""
+
+    seed: int = 0
+    rates: dict[str, float] = field(default_factory=dict)
+    retry_after: str = "0"
+    slow_seconds: float = 0.05
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = set(self.rates) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults: {sorted(unknown)}")
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def choose(self) -> str | None:
+        with self._lock:
+            if not self.enabled:
+                return None
+            roll = self._random.random()
+        edge = 0.0
+        for fault in FAULTS:
+            edge += self.rates.get(fault, 0.0)
+            if roll < edge:
+                return fault
+        return None
+
+
+class FaultProxy:
+    """Forward HTTP to `upstream` ("127.0.0.1", port), injecting faults from `plan`."""
+
+    def __init__(self, upstream: tuple[str, int], plan: FaultPlan | None = None) -> None:
+        self.upstream = upstream
+        self.plan = plan or FaultPlan()
+        self.injected: Counter[str] = Counter()
+        self.requests = 0
+        self._count_lock = threading.Lock()
+        proxy = self
+
+        class Handler(_ProxyHandler):
+            owner: ClassVar[FaultProxy] = proxy
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def record(self, fault: str | None) -> None:
+        with self._count_lock:
+            self.requests += 1
+            if fault:
+                self.injected[fault] += 1
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    owner: ClassVar[FaultProxy]
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        return
+
+    def _forward(self) -> None:
+        proxy = self.owner
+        fault = proxy.plan.choose()
+        proxy.record(fault)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if fault == "drop":
+            self._abort()
+            return
+        if fault in {"500", "503", "429"}:
+            payload = f"injected {fault}\n".encode()
+            self.send_response(int(fault))
+            if fault == "429" or fault == "503":
+                self.send_header("Retry-After", proxy.plan.retry_after)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers["Host"] = f"{proxy.upstream[0]}:{proxy.upstream[1]}"
+        conn = http.client.HTTPConnection(*proxy.upstream, timeout=30)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            status, reason, upstream_headers = (
+                response.status,
+                response.reason,
+                response.getheaders(),
+            )
+        finally:
+            conn.close()
+        if fault == "lost_response":  # the server did the work; the client never learns it
+            self._abort()
+            return
+        if fault == "slow":
+            time.sleep(proxy.plan.slow_seconds)  # a slow network, not synchronisation
+        self.send_response(status, reason)
+        for name, value in upstream_headers:
+            if name.lower() not in HOP_BY_HOP | {"content-length"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if fault == "truncate" and len(data) > 1:
+            self.wfile.write(data[: len(data) // 2])
+            self._abort()
+            return
+        self.wfile.write(data)
+
+    def _abort(self) -> None:
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_OPTIONS = _forward
+    do_PROPFIND = do_PROPPATCH = do_REPORT = do_MKCALENDAR = do_MKCOL = _forward
