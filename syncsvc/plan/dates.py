@@ -382,12 +382,13 @@ def _resolve(e: _Elem, state: _YearState, cell: _Cell, written: str) -> date | N
         )
         return None
     state.year, state.prev = year, day
+    as_written = cell.text[e.start : e.end]
     if e.weekday is not None and day.weekday() != e.weekday:
         cell.problems.append(
             (
                 ProblemKind.WEEKDAY_MISMATCH,
                 Severity.ERROR,
-                f"{cell.text[e.start : e.end]!r}: {day.day} {_MONTH_NAMES[day.month - 1]} {day.year} is a "
+                f"{as_written!r}: {day.day} {_MONTH_NAMES[day.month - 1]} {day.year} is a "
                 f"{_DAY_NAMES[day.weekday()]}, not a {_DAY_NAMES[e.weekday]}",
             )
         )
