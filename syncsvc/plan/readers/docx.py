@@ -1,0 +1,66 @@
+"""The annual-plan table as a Word document (.docx), read with python-docx.
+
+Body paragraphs and tables are read in document order. Merged cells are read as the plan
+reader expects: a horizontally merged cell gives its text to its first grid column; a vertically
+merged cell (vMerge) is a spanned copy of the cell above. Rows are numbered 1, 2, ... across
+the document; that number is the `line` of `Where`.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from syncsvc.errors import PlanError, Where
+from syncsvc.plan.table import Cell, Document, Para, Row
+
+_MAX_UNPACKED = 200_000_000  # a zip bomb is refused before python-docx opens it
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if sum(i.file_size for i in z.infolist()) > _MAX_UNPACKED:
+                raise PlanError("the .docx unpacks to more than 200 MB", where=Where(name))
+            if "word/document.xml" not in z.namelist():
+                raise PlanError("not a Word document (no word/document.xml)", where=Where(name))
+    except zipfile.BadZipFile as err:
+        raise PlanError(f"not a valid .docx file: {err}", where=Where(name)) from err
+
+
+def read_docx_table(data: bytes, name: str) -> Document:
+    _check_zip(data, name)
+    import docx  # python-docx; imported here so text-only use does not load it
+    from docx.table import Table, _Cell
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks: list[Row | Para] = []
+        rows = 0
+        for part in document.iter_inner_content():
+            if isinstance(part, Paragraph):
+                # Soft line breaks separate lines (the contact list is often one paragraph).
+                blocks.extend(Para(line, None) for line in part.text.split("\n") if line.strip())
+            elif isinstance(part, Table):
+                above: dict[int, str] = {}  # grid column -> text of the cell merged downwards
+                for tr in part._tbl.tr_lst:
+                    rows += 1
+                    cells: list[Cell] = [Cell("") for _ in range(tr.grid_before)]
+                    for tc in tr.tc_lst:
+                        col, span = len(cells), max(1, min(int(tc.grid_span), 100))
+                        if tc.vMerge == "continue":
+                            cells.append(Cell(above.get(col, ""), spanned=True))
+                        else:
+                            text = _Cell(tc, part).text
+                            cells.append(Cell(text))
+                            above[col] = text
+                        cells.extend(Cell("") for _ in range(span - 1))
+                    blocks.append(Row(tuple(cells), rows))
+    except PlanError:
+        raise
+    except Exception as err:  # python-docx raises many types on damaged files
+        raise PlanError(
+            f"could not read the Word document: {type(err).__name__}: {err}", where=Where(name)
+        ) from err
+    return Document(name, tuple(blocks), "table-docx")

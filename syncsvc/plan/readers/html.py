@@ -1,0 +1,238 @@
+"""The annual-plan table as an HTML page.
+
+Parsed with the standard library's `html.parser` into a small tree (nothing is fetched or run).
+Tables without nested tables are read as plan tables (`<th>`/`<td>`, rowspan, colspan); text
+outside them becomes paragraphs (title, semester headings, contact list). A table that holds
+other tables (a layout table) is looked into, so the plan table inside it is still found.
+Rows are numbered 1, 2, ... across the page; that number is the `line` of `Where`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from syncsvc.plan.table import Cell, Document, Para, Row
+
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
+_SKIP = frozenset(
+    {"script", "style", "template", "noscript", "title", "svg", "math", "object", "iframe"}
+)
+_BLOCK = frozenset(
+    {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd"}
+    | {"section", "article", "header", "footer", "main", "nav", "aside", "blockquote", "pre"}
+    | {"figure", "figcaption", "address", "hr", "br", "caption", "form", "fieldset", "body"}
+    | {"html"}
+)
+_CELL = frozenset({"td", "th"})
+_SECTION = frozenset({"thead", "tbody", "tfoot"})
+_MAX_SPAN = 1000
+
+
+@dataclass
+class _Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[_Node | str] = field(default_factory=list)
+
+
+class _TreeBuilder(HTMLParser):
+    """Builds a tolerant tree: closes cells, rows and paragraphs the page left open."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node("#root", {})
+        self.stack: list[_Node] = [self.root]
+
+    def _nearest(self, tags: frozenset[str], stop: frozenset[str]) -> int | None:
+        for i in range(len(self.stack) - 1, 0, -1):
+            tag = self.stack[i].tag
+            if tag in tags:
+                return i
+            if tag in stop:
+                return None
+        return None
+
+    def _close_to(self, i: int) -> None:
+        del self.stack[i:]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        table = frozenset({"table"})
+        if tag in _BLOCK or tag == "table":
+            # A page that never closed <title>/<head> must not lose its body.
+            i = self._nearest(frozenset({"title", "head"}), frozenset())
+            if i is not None:
+                self._close_to(i)
+        if tag in _CELL:
+            i = self._nearest(_CELL | {"tr"}, table)
+            if i is not None and self.stack[i].tag in _CELL:
+                self._close_to(i)
+            elif i is None and self._nearest(table, frozenset()) is not None:
+                self.handle_starttag("tr", [])
+        elif tag == "tr":
+            i = self._nearest(frozenset({"tr"}), table)
+            if i is not None:
+                self._close_to(i)
+        elif tag in _SECTION:
+            i = self._nearest(_SECTION, table)
+            if i is not None:
+                self._close_to(i)
+        elif tag in {"p", "li", "div", "table", "h1", "h2", "h3", "h4", "h5", "h6"}:
+            i = self._nearest(frozenset({"p"}), _CELL | table)
+            if i is not None:
+                self._close_to(i)
+            if tag == "li":
+                i = self._nearest(frozenset({"li"}), frozenset({"ul", "ol"}) | _CELL | table)
+                if i is not None:
+                    self._close_to(i)
+        node = _Node(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in _VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID and self.stack[-1].tag == tag:
+            self.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        stop = frozenset({"table"}) if tag in _CELL | _SECTION | {"tr"} else frozenset()
+        i = self._nearest(frozenset({tag}), stop)
+        if i is not None:
+            self._close_to(i)
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def _has_table(node: _Node) -> bool:
+    return any(isinstance(c, _Node) and (c.tag == "table" or _has_table(c)) for c in node.children)
+
+
+def _text(node: _Node, out: list[str]) -> None:
+    for child in node.children:
+        if isinstance(child, str):
+            out.append(child)
+        elif child.tag not in _SKIP:
+            if child.tag in _BLOCK or child.tag in _CELL or child.tag == "tr":
+                out.append(" ")
+            _text(child, out)
+            if child.tag in _BLOCK:
+                out.append(" ")
+
+
+def _span(value: str | None) -> int:
+    try:
+        n = int((value or "1").strip())
+    except ValueError:
+        return 1
+    return min(max(n, 1), _MAX_SPAN)
+
+
+@dataclass
+class _Walker:
+    rows: int = 0
+    blocks: list[Row | Para] = field(default_factory=list)
+    para: list[str] = field(default_factory=list)
+
+    def flush(self) -> None:
+        text = "".join(self.para)
+        self.para.clear()
+        if text.strip():
+            self.blocks.append(Para(text, None))
+
+    def walk(self, node: _Node) -> None:
+        for child in node.children:
+            if isinstance(child, str):
+                self.para.append(child)
+            elif child.tag in _SKIP:
+                continue
+            elif child.tag == "table":
+                self.flush()
+                if _has_table(child):
+                    self.walk_layout(child)
+                else:
+                    self.table(child)
+            elif child.tag in _BLOCK:
+                self.flush()
+                self.walk(child)
+                self.flush()
+            else:
+                self.walk(child)
+
+    def walk_layout(self, node: _Node) -> None:
+        """A table that holds tables: its cells are containers, not plan cells."""
+        for child in node.children:
+            if isinstance(child, str):
+                continue
+            if child.tag in _CELL:
+                self.flush()
+                self.walk(child)
+                self.flush()
+            elif child.tag in _SECTION or child.tag == "tr":
+                self.walk_layout(child)
+            elif child.tag not in _SKIP:
+                self.walk(child)
+
+    def table(self, node: _Node) -> None:
+        trs: list[_Node] = []
+        for child in node.children:
+            if isinstance(child, str):
+                continue
+            if child.tag == "caption":
+                out: list[str] = []
+                _text(child, out)
+                self.blocks.append(Para("".join(out), None))
+            elif child.tag == "tr":
+                trs.append(child)
+            elif child.tag in _SECTION:
+                trs.extend(c for c in child.children if isinstance(c, _Node) and c.tag == "tr")
+        pending: dict[int, tuple[int, str]] = {}  # grid column -> (rows still spanned, text)
+        for tr in trs:
+            self.rows += 1
+            cells: list[Cell] = []
+
+            for td in tr.children:
+                if not isinstance(td, _Node) or td.tag not in _CELL:
+                    continue
+                _fill_spanned(cells, pending)
+                out = []
+                _text(td, out)
+                text = "".join(out)
+                rowspan, colspan = _span(td.attrs.get("rowspan")), _span(td.attrs.get("colspan"))
+                start = len(cells)
+                cells.append(Cell(text))
+                cells.extend(Cell("") for _ in range(min(colspan, 100) - 1))
+                if rowspan > 1:
+                    for k in range(len(cells) - start):
+                        pending[start + k] = (rowspan - 1, text if k == 0 else "")
+            while pending and max(pending) >= len(cells):
+                if len(cells) in pending:
+                    _fill_spanned(cells, pending)
+                else:
+                    cells.append(Cell(""))
+            self.blocks.append(Row(tuple(cells), self.rows))
+
+
+def _fill_spanned(cells: list[Cell], pending: dict[int, tuple[int, str]]) -> None:
+    """Put the copies of cells merged down from rows above (rowspan) into this row."""
+    while len(cells) in pending:
+        left, text = pending[len(cells)]
+        if left <= 1:
+            del pending[len(cells)]
+        else:
+            pending[len(cells)] = (left - 1, text)
+        cells.append(Cell(text, spanned=True))
+
+
+def read_html_table(text: str, name: str) -> Document:
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    walker = _Walker()
+    walker.walk(builder.root)
+    walker.flush()
+    return Document(name, tuple(walker.blocks), "table-html")

@@ -1,0 +1,294 @@
+"""Where a plan comes from: a file or an http(s) URL; what format it is; how its text decodes.
+
+URLs are fetched with httpx: only http and https, at most 5 redirects, a timeout for the whole
+download, a size limit enforced while streaming, and a conditional GET (ETag/Last-Modified)
+whose body and validators are kept in `cache_dir` so that a 304 reuses the cached body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from syncsvc.errors import PlanError, Where
+from syncsvc.plan.model import Problem, ProblemKind, Severity
+
+FORMATS = ("table-text", "table-html", "table-docx", "activity-list", "canonical")
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    data: bytes
+    name: str  # path or URL, for messages
+    content_type: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # etag, last-modified, cache use
+
+
+# --------------------------------------------------------------------------- decoding
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, tuple[Problem, ...]]:
+    """UTF-8 (BOM allowed; UTF-16 with BOM too), else cp1252 with a warning; garbage -> error."""
+    where = Where(name)
+    if not data.strip():
+        raise PlanError("the plan is empty", where=where)
+    problems: tuple[Problem, ...] = ()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise PlanError(f"not valid UTF-16 text: {err.reason}", where=where) from err
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as err:
+                raise PlanError("not text (neither UTF-8 nor cp1252)", where=where) from err
+            problems = (
+                Problem(
+                    ProblemKind.OTHER,
+                    Severity.WARNING,
+                    "the plan is not UTF-8; read it as Windows-1252 (cp1252)",
+                    where,
+                ),
+            )
+    controls = len(_CONTROL.findall(text))
+    if "\x00" in text or controls > max(8, len(text) // 100):
+        raise PlanError("the plan looks like binary data, not text", where=where)
+    return text, problems
+
+
+# --------------------------------------------------------------------------- detection
+
+_EXTENSIONS = {
+    ".docx": "table-docx",
+    ".html": "table-html",
+    ".htm": "table-html",
+    ".xhtml": "table-html",
+    ".yaml": "canonical",
+    ".yml": "canonical",
+    ".toml": "canonical",
+}
+_CONTENT_TYPES = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "table-docx",
+    "text/html": "table-html",
+    "application/xhtml+xml": "table-html",
+    "application/yaml": "canonical",
+    "application/x-yaml": "canonical",
+    "text/yaml": "canonical",
+    "application/toml": "canonical",
+}
+_HTML = re.compile(r"<(?:!doctype\s+html|html|table|body)\b", re.IGNORECASE)
+_MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
+_MONTH_HEADING = re.compile(rf"^\s*(?:{_MONTHS})(?:\s+\d{{4}})?\s*:?\s*$", re.I | re.M)
+_ACTIVITY_LINE = re.compile(
+    rf"^\s*\d{{1,2}}\s*[.,]?[^:\n]{{0,40}}(?:{_MONTHS})?[^:\n]*:", re.I | re.M
+)
+_CANONICAL_KEY = re.compile(r"^(?:title|year|items|people|\[\[items\]\])\s*[:=\]]?", re.M)
+
+
+def suffix_of(name: str) -> str:
+    path = urlsplit(name).path if "://" in name else name
+    return Path(path).suffix.lower()
+
+
+def detect_format(data: bytes, name: str, content_type: str | None = None) -> str:
+    """Format by extension, then content type, then content; raises PlanError if unknown."""
+    by_ext = _EXTENSIONS.get(suffix_of(name))
+    if by_ext:
+        return by_ext
+    if data.startswith(b"PK\x03\x04"):
+        return "table-docx"
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype in _CONTENT_TYPES:
+        return _CONTENT_TYPES[ctype]
+    text, _ = decode_text(data, name)
+    head = text[:20000]
+    if _HTML.search(head):
+        return "table-html"
+    # Imported here: table.py imports the date grammar, detection should not need it.
+    from syncsvc.plan.table import detect_header
+
+    for line in text.splitlines():
+        if "\t" in line and detect_header(line.split("\t"), None) is not None:
+            return "table-text"
+    if _MONTH_HEADING.search(text) and _ACTIVITY_LINE.search(text):
+        return "activity-list"
+    if _CANONICAL_KEY.search(text):
+        return "canonical"
+    raise PlanError(
+        "unknown plan format (not a plan table, activity list, YAML/TOML plan, HTML or .docx); "
+        "set the format explicitly",
+        where=Where(name),
+    )
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def is_url(location: str) -> bool:
+    scheme = urlsplit(location).scheme
+    return len(scheme) > 1  # "C:\\plan.txt" has a one-letter "scheme"
+
+
+def read_source(
+    location: str,
+    *,
+    max_bytes: int = 10_000_000,
+    timeout_seconds: float = 30.0,
+    cache_dir: Path | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Fetched:
+    """The bytes of a plan file or URL. Raises PlanError for anything unreadable."""
+    if is_url(location):
+        scheme = urlsplit(location).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise PlanError(
+                f"unsupported URL scheme {scheme!r}: only http and https plan URLs are read",
+                where=Where(location),
+            )
+        return _fetch_url(location, max_bytes, timeout_seconds, cache_dir, transport)
+    path = Path(location).expanduser()
+    where = Where(str(path))
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise PlanError(f"the plan is {size} bytes, over the {max_bytes} limit", where=where)
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError as err:
+        raise PlanError("no such file", where=where) from err
+    except IsADirectoryError as err:
+        raise PlanError("is a directory, not a plan file", where=where) from err
+    except OSError as err:
+        raise PlanError(f"cannot read: {err.strerror or err}", where=where) from err
+    if len(data) > max_bytes:
+        raise PlanError(f"the plan is over the {max_bytes} byte limit", where=where)
+    return Fetched(data, str(path))
+
+
+def _cache_paths(cache_dir: Path, url: str) -> tuple[Path, Path]:
+    digest = hashlib.sha256(url.encode()).hexdigest()[:24]
+    return cache_dir / f"{digest}.body", cache_dir / f"{digest}.json"
+
+
+def _load_cache(cache_dir: Path | None, url: str) -> tuple[bytes, dict[str, str]] | None:
+    if cache_dir is None:
+        return None
+    body, meta = _cache_paths(cache_dir, url)
+    try:
+        validators = json.loads(meta.read_text("utf-8"))
+        if not isinstance(validators, dict) or validators.get("url") != url:
+            return None
+        return body.read_bytes(), {str(k): str(v) for k, v in validators.items()}
+    except (OSError, ValueError):
+        return None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _store_cache(cache_dir: Path | None, url: str, data: bytes, validators: dict[str, str]) -> None:
+    if cache_dir is None or not (validators.get("etag") or validators.get("last-modified")):
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        body, meta = _cache_paths(cache_dir, url)
+        _atomic_write(body, data)
+        _atomic_write(meta, json.dumps({"url": url, **validators}).encode())
+    except OSError:
+        pass  # the cache only saves bandwidth; failing to write it is not an error
+
+
+def _fetch_url(
+    url: str,
+    max_bytes: int,
+    timeout: float,
+    cache_dir: Path | None,
+    transport: httpx.BaseTransport | None,
+) -> Fetched:
+    where = Where(url)
+    cached = _load_cache(cache_dir, url)
+    headers = {"Accept": "*/*", "User-Agent": "syncsvc-plan-reader"}
+    if cached:
+        if "etag" in cached[1]:
+            headers["If-None-Match"] = cached[1]["etag"]
+        if "last-modified" in cached[1]:
+            headers["If-Modified-Since"] = cached[1]["last-modified"]
+    deadline = time.monotonic() + timeout
+    try:
+        with (
+            httpx.Client(
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                timeout=timeout,
+                transport=transport,
+            ) as client,
+            client.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code == 304 and cached:
+                return Fetched(
+                    cached[0],
+                    url,
+                    cached[1].get("content-type"),
+                    {"etag": cached[1].get("etag", ""), "http": "304 (cached body)"},
+                )
+            if response.status_code >= 400 or response.status_code == 304:
+                raise PlanError(
+                    f"HTTP {response.status_code} {response.reason_phrase}".strip(), where=where
+                )
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise PlanError(f"the plan is over the {max_bytes} byte limit", where=where)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PlanError(f"the plan is over the {max_bytes} byte limit", where=where)
+                if time.monotonic() > deadline:
+                    raise PlanError(f"download took longer than {timeout:g} s", where=where)
+                chunks.append(chunk)
+            data = b"".join(chunks)
+            validators = {
+                k: response.headers[k]
+                for k in ("etag", "last-modified", "content-type")
+                if k in response.headers
+            }
+    except httpx.TooManyRedirects as err:
+        raise PlanError(f"more than {MAX_REDIRECTS} redirects", where=where) from err
+    except httpx.UnsupportedProtocol as err:
+        raise PlanError(f"redirected to an unsupported URL: {err}", where=where) from err
+    except httpx.TimeoutException as err:
+        raise PlanError(f"timed out after {timeout:g} s", where=where) from err
+    except httpx.HTTPError as err:
+        raise PlanError(f"could not fetch: {type(err).__name__}: {err}", where=where) from err
+    _store_cache(cache_dir, url, data, validators)
+    extra = {"http": "200"}
+    if "etag" in validators:
+        extra["etag"] = validators["etag"]
+    return Fetched(data, url, validators.get("content-type"), extra)
