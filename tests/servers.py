@@ -20,6 +20,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
+
+from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
+from syncsvc.state import TargetState
+from syncsvc.targets.base import Target
+from syncsvc.targets.factory import open_target
 
 USER = "alice"
 PASSWORD = "s3cret-pw"
@@ -88,6 +94,44 @@ class DavServer:
         hrefs = re.findall(rb"<(?:\w+:)?href>([^<]+)</(?:\w+:)?href>", resp.content)
         own = httpx.URL(calendar_url).path
         return sorted(h.decode() for h in hrefs if h.decode().rstrip("/") != own.rstrip("/"))
+
+
+def server_config(server: DavServer, *, password: str | None = None) -> CalDAVServer:
+    """Settings for `server` (optionally with a different password)."""
+    if server.username is None:
+        return CalDAVServer(url=server.url, auth="none")
+    secret = password if password is not None else server.password
+    return CalDAVServer(
+        url=server.url,
+        username=server.username,
+        password=SecretStr(secret) if secret is not None else None,
+        timeout_seconds=10.0,
+    )
+
+
+def calendar_path(server: DavServer, calendar_url: str) -> str:
+    """The calendar URL relative to the server URL (as a user would configure it)."""
+    return calendar_url.removeprefix(server.url.rstrip("/"))
+
+
+def open_caldav(
+    server: DavServer,
+    calendar_url: str,
+    state: TargetState,
+    *,
+    name: str = "cal",
+    password: str | None = None,
+) -> Target:
+    """A CalDAV target through the factory, as the engine opens it."""
+    settings = Settings(
+        servers={"srv": server_config(server, password=password)},
+        calendars=(
+            CalDAVCalendar(
+                name=name, target="caldav", server="srv", url=calendar_path(server, calendar_url)
+            ),
+        ),
+    )
+    return open_target(settings.calendars[0], settings, state)
 
 
 def free_port() -> int:
