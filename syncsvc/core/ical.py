@@ -139,17 +139,21 @@ def _vevent(event: DesiredEvent, *, sequence: int, stamp: datetime) -> Event:
 
 
 def _add_timezones(cal: Calendar, contents: Iterable[EventContent]) -> None:
+    for tz in vtimezones(v for c in contents for v in (c.start, c.end)):
+        cal.add_component(tz)
+
+
+def vtimezones(values: Iterable[date | datetime]) -> list[Timezone]:
+    """The VTIMEZONEs that the timed values need, each covering just the years in use."""
     years: dict[str, tuple[int, int]] = {}
-    for content in contents:
-        for value in (content.start, content.end):
-            if isinstance(value, datetime) and value.tzinfo is not None:
-                tzid = _tzid(value)
-                if tzid is None:
-                    continue
-                lo, hi = years.get(tzid, (value.year, value.year))
-                years[tzid] = (min(lo, value.year), max(hi, value.year))
-    for tzid, (first, last) in sorted(years.items()):
-        cal.add_component(_vtimezone(tzid, first, last))
+    for value in values:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            tzid = _tzid(value)
+            if tzid is None:
+                continue
+            lo, hi = years.get(tzid, (value.year, value.year))
+            years[tzid] = (min(lo, value.year), max(hi, value.year))
+    return [_vtimezone(tzid, first, last) for tzid, (first, last) in sorted(years.items())]
 
 
 def _tzid(value: datetime) -> str | None:
