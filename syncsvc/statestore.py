@@ -23,6 +23,7 @@ from syncsvc.core.events import ObservedEvent
 from syncsvc.errors import ConfigError, Where
 from syncsvc.plan.model import Plan
 from syncsvc.report import ChangeKind, Outcome, RunReport
+from syncsvc.settings import Settings
 
 STATE_FILE = "state.sqlite3"
 HISTORY_LIMIT = 500  # runs kept; older ones are pruned when a run is recorded
@@ -391,13 +392,14 @@ class SqliteState:
         }
 
 
-def open_state(data_dir: Path) -> SqliteState:
-    return SqliteState(state_path(data_dir))
+def open_state(where: Settings | Path) -> SqliteState:
+    """The state store of these settings (or under this data directory)."""
+    return SqliteState(state_path(where.data_dir if isinstance(where, Settings) else where))
 
 
-def status(data_dir: Path, runs: int = 5) -> dict[str, Any]:
-    """Status of the state store under `data_dir`; an empty status if there is none yet."""
-    path = state_path(data_dir)
+def status(where: Settings | Path, runs: int = 5) -> dict[str, Any]:
+    """Status of the state store; an empty status if there is none yet (creates nothing)."""
+    path = state_path(where.data_dir if isinstance(where, Settings) else where)
     if not path.exists():
         return {"state": str(path), "schema_version": 0, "runs": [], "calendars": []}
     with SqliteState(path) as store:

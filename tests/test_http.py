@@ -1,0 +1,315 @@
+"""The HTTP server over real sockets: feed caching and CORS, agenda, health, metrics, admin."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from syncsvc.metrics import Metrics, parse_exposition
+from syncsvc.report import CalendarReport, Change, ChangeKind, Outcome, RunReport
+from syncsvc.settings import Settings
+from syncsvc.statestore import SqliteState
+from syncsvc.web import WebContext, make_server, serve_in_thread
+from syncsvc.web.agenda import CONTENT_SECURITY_POLICY
+from tests.feedsample import NOW, web_settings, write_feed
+
+TOKEN = "s3cret-token"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _report(finished: datetime, *, failed: bool = False) -> RunReport:
+    org = CalendarReport(
+        name="org",
+        target="folder",
+        changes=[
+            Change(ChangeKind.CREATE, "u1", "Sommerles", date(2024, 6, 1), "new", applied=True),
+            Change(
+                ChangeKind.UPDATE, "u2", "Tirsdagsmøte", date(2024, 9, 17), "moved", applied=True
+            ),
+        ],
+        requests=0,
+    )
+    dav = CalendarReport(name="hva-skjer", target="caldav", requests=7)
+    if failed:
+        dav.outcome, dav.error = Outcome.FAILED, "HTTP 503 from server"
+    return RunReport(
+        run_id="r" + finished.strftime("%H%M%S"),
+        started=finished - timedelta(seconds=3),
+        finished=finished,
+        plan_items=30,
+        plan_undated=4,
+        plan_problems=2,
+        calendars=[org, dav],
+    )
+
+
+class Server:
+    def __init__(self, settings: Settings, store: SqliteState, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.metrics = Metrics()
+        self.triggers: list[str] = []
+        self.context = WebContext(
+            settings,
+            metrics=self.metrics,
+            store=store,
+            trigger=self._trigger,
+            clock=clock,
+            sync_status=lambda: {"running": False, "pending": bool(self.triggers)},
+        )
+        self.httpd = make_server(self.context)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = serve_in_thread(self.httpd)
+        self.client = httpx.Client(base_url=self.base, timeout=10)
+
+    def _trigger(self, reason: str) -> dict[str, Any]:
+        self.triggers.append(reason)
+        return {"queued": True, "coalesced": len(self.triggers) > 1, "running": False}
+
+    def record(self, report: RunReport) -> None:
+        self.store.record_run(report)
+        self.metrics.observe_run(report)
+
+    def close(self) -> None:
+        self.client.close()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def make(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    made: list[Server] = []
+    stores: list[SqliteState] = []
+
+    def build(**kwargs: Any) -> Server:
+        settings = web_settings(tmp_path, **kwargs)
+        store = SqliteState(tmp_path / "state.sqlite3")
+        stores.append(store)
+        server = Server(settings, store, Clock(NOW))
+        made.append(server)
+        return server
+
+    yield build
+    for server in made:
+        server.close()
+    for store in stores:
+        store.close()
+
+
+def test_feed_is_503_until_written_then_200_with_validators(make: Callable[..., Server]) -> None:
+    srv = make()
+    missing = srv.client.get("/hva-skjer.ics")
+    assert missing.status_code == 503
+    assert "not been written yet" in missing.text
+    write_feed(srv.settings)
+    ok = srv.client.get("/hva-skjer.ics")
+    assert ok.status_code == 200
+    assert ok.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert ok.content.startswith(b"BEGIN:VCALENDAR")
+    assert ok.headers["etag"].startswith('"')  # strong
+    assert ok.headers["last-modified"].endswith("GMT")
+    assert ok.headers["access-control-allow-origin"] == "*"
+    head = srv.client.head("/hva-skjer.ics")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(ok.content))
+
+
+def test_feed_revalidation_answers_304(make: Callable[..., Server]) -> None:
+    srv = make()
+    path = write_feed(srv.settings)
+    first = srv.client.get("/hva-skjer.ics")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+
+    by_etag = srv.client.get("/hva-skjer.ics", headers={"If-None-Match": etag})
+    assert by_etag.status_code == 304
+    assert by_etag.content == b""
+    assert by_etag.headers["etag"] == etag
+    assert by_etag.headers["access-control-allow-origin"] == "*"
+    in_list = srv.client.get("/hva-skjer.ics", headers={"If-None-Match": f'"other", W/{etag}'})
+    assert in_list.status_code == 304
+    by_date = srv.client.get("/hva-skjer.ics", headers={"If-Modified-Since": modified})
+    assert by_date.status_code == 304
+    # An old date or another tag gets the body; If-None-Match wins over If-Modified-Since.
+    older = format_datetime(first_modified(first) - timedelta(hours=1), usegmt=True)
+    assert srv.client.get("/hva-skjer.ics", headers={"If-Modified-Since": older}).status_code == 200
+    both = {"If-None-Match": '"stale"', "If-Modified-Since": modified}
+    assert srv.client.get("/hva-skjer.ics", headers=both).status_code == 200
+
+    # A new feed version: the old tag no longer matches.
+    write_feed(srv.settings, path.read_bytes().replace(b"Lesefestival", b"Lesefest"))
+    changed = srv.client.get("/hva-skjer.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+
+
+def first_modified(response: httpx.Response) -> datetime:
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(response.headers["last-modified"])
+
+
+def test_cors_preflight(make: Callable[..., Server]) -> None:
+    srv = make()
+    pre = srv.client.options(
+        "/hva-skjer.ics",
+        headers={"Origin": "https://bibliotek.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "GET" in pre.headers["access-control-allow-methods"]
+    assert "If-None-Match" in pre.headers["access-control-allow-headers"]
+
+
+def test_agenda_page_headers_links_and_escaping(make: Callable[..., Server]) -> None:
+    srv = make(base_url="https://kalender.example.no/bibliotek/")
+    assert srv.client.get("/").status_code == 503
+    write_feed(srv.settings)
+    page = srv.client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "script-src" not in CONTENT_SECURITY_POLICY  # default-src 'none' forbids scripts
+    assert 'href="webcal://kalender.example.no/bibliotek/hva-skjer.ics"' in page.text
+    assert 'href="https://kalender.example.no/bibliotek/hva-skjer.ics"' in page.text
+    assert "<script>" not in page.text
+    assert "Forfatterbesøk" in page.text
+
+
+def test_agenda_subscribe_link_uses_the_host_header_without_public_base_url(
+    make: Callable[..., Server],
+) -> None:
+    srv = make()
+    write_feed(srv.settings)
+    page = srv.client.get("/", headers={"Host": "bibliotek.example:8080"})
+    assert 'href="webcal://bibliotek.example:8080/hva-skjer.ics"' in page.text
+    hostile = srv.client.get("/", headers={"Host": 'evil"><b>x'})
+    assert "evil" not in hostile.text
+
+
+def test_health_and_readiness(make: Callable[..., Server]) -> None:
+    srv = make()
+    assert srv.client.get("/healthz").status_code == 200
+    before = srv.client.get("/readyz")
+    assert before.status_code == 503
+    assert "no sync has run yet" in before.text
+    srv.record(_report(NOW - timedelta(minutes=5)))
+    assert srv.client.get("/readyz").status_code == 200
+    # Too old: more than twice the 15-minute interval.
+    srv.clock.now = NOW + timedelta(minutes=31)
+    assert srv.client.get("/readyz").status_code == 503
+    # A recent failed run is not ready either.
+    srv.record(_report(NOW + timedelta(minutes=30), failed=True))
+    not_ok = srv.client.get("/readyz")
+    assert not_ok.status_code == 503
+    assert "partial" in not_ok.text
+
+
+def test_metrics_exposition(make: Callable[..., Server]) -> None:
+    srv = make()
+    srv.record(_report(NOW, failed=True))
+    srv.record(_report(NOW + timedelta(minutes=15)))
+    write_feed(srv.settings)
+    srv.client.get("/hva-skjer.ics")
+    response = srv.client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE syncsvc_runs_total counter" in response.text
+    samples = parse_exposition(response.text)
+    assert samples['syncsvc_runs_total{dry_run="false",outcome="ok"}'] == 1
+    assert samples['syncsvc_runs_total{dry_run="false",outcome="partial"}'] == 1
+    assert samples["syncsvc_last_run_duration_seconds"] == 3
+    assert samples['syncsvc_changes_total{calendar="org",kind="create"}'] == 2
+    assert samples['syncsvc_changes_total{calendar="org",kind="delete"}'] == 0
+    assert samples['syncsvc_requests_total{calendar="hva-skjer"}'] == 14
+    assert samples['syncsvc_calendar_errors_total{calendar="hva-skjer"}'] == 1
+    assert samples['syncsvc_calendar_up{calendar="hva-skjer"}'] == 1
+    assert samples["syncsvc_plan_problems"] == 2
+    assert samples["syncsvc_plan_undated_items"] == 4
+    assert samples['syncsvc_http_requests_total{code="200",endpoint="feed"}'] == 1
+
+
+def test_admin_requires_the_bearer_token(make: Callable[..., Server]) -> None:
+    srv = make()
+    srv.record(_report(NOW, failed=True))
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+        denied = srv.client.post("/admin/sync", headers=headers)
+        assert denied.status_code == 401
+        assert denied.headers["www-authenticate"].startswith("Bearer")
+        assert srv.client.get("/admin/status", headers=headers).status_code == 401
+    assert srv.triggers == []
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    accepted = srv.client.post("/admin/sync", headers=auth)
+    assert accepted.status_code == 202
+    assert accepted.json()["queued"] is True
+    assert srv.triggers == ["admin"]
+    status = srv.client.get("/admin/status", headers=auth)
+    assert status.status_code == 200
+    body = status.json()
+    cals = {c["name"]: c for c in body["calendars"]}
+    assert cals["hva-skjer"]["error"] == "HTTP 503 from server"
+    assert body["runs"][0]["plan_undated"] == 4
+    assert body["ready"] is False
+    assert "undated" in body["plan"]
+    assert srv.client.get("/admin/sync", headers=auth).status_code == 405
+
+
+def test_admin_is_off_without_a_token(make: Callable[..., Server]) -> None:
+    srv = make(token=None)
+    assert srv.client.post("/admin/sync", headers={"Authorization": "Bearer x"}).status_code == 404
+    assert srv.client.get("/admin/status").status_code == 404
+    assert srv.triggers == []
+
+
+def test_the_token_is_never_logged(make: Callable[..., Server]) -> None:
+    from structlog.testing import capture_logs
+
+    srv = make()
+    with capture_logs() as logs:
+        srv.client.post("/admin/sync", headers={"Authorization": f"Bearer {TOKEN}"})
+        srv.client.post("/admin/sync", headers={"Authorization": f"Bearer {TOKEN}x"})
+    assert logs  # the request was logged ...
+    assert TOKEN not in repr(logs)  # ... without the token
+
+
+def test_unknown_paths_and_concurrent_requests(make: Callable[..., Server]) -> None:
+    srv = make()
+    write_feed(srv.settings)
+    assert srv.client.get("/nope").status_code == 404
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def fetch() -> None:
+        with httpx.Client(base_url=srv.base, timeout=10) as client:
+            for _ in range(10):
+                code = client.get("/hva-skjer.ics").status_code
+                with lock:
+                    results.append(code)
+
+    threads = [threading.Thread(target=fetch) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 80
+
+
+def test_clock_default_is_aware() -> None:
+    assert WebContext(web_settings(Path("/nonexistent"))).clock().tzinfo is UTC
