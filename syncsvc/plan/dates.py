@@ -131,7 +131,7 @@ def _parse_element(toks: list[Token], i: int) -> tuple[_Elem, int] | None:
     assert weekday is None or isinstance(weekday, int)
     if tok.kind is Kind.NUMDATE:
         d, m, y = cast(tuple[int, int, int | None], tok.value)
-        return _Elem(d, m, y, weekday, start=toks[start].start, end=toks[i].end), i + 1
+        return _weekday_after(toks, _Elem(d, m, y, weekday), start, i + 1)
     day = _day_number(tok)
     if day is None:
         return None
@@ -149,7 +149,27 @@ def _parse_element(toks: list[Token], i: int) -> tuple[_Elem, int] | None:
     if nxt is not None and nxt.kind is Kind.NUM and len(nxt.text) == 4:  # "1. februar 2024"
         year = nxt.value if isinstance(nxt.value, int) else None
         i += 1
-    return _Elem(day, month, year, weekday, start=toks[start].start, end=toks[i - 1].end), i
+    return _weekday_after(toks, _Elem(day, month, year, weekday), start, i)
+
+
+def _weekday_after(toks: list[Token], elem: _Elem, first: int, i: int) -> tuple[_Elem, int]:
+    """Finish a full element at token i, taking a weekday written after it.
+
+    "16. januar (tirsdag)" or "16.01 tirsdag"; but not when the weekday starts the next
+    element ("16. januar tirsdag 17. januar").
+    """
+    j = i + (_kind(toks, i) is Kind.OTHER and toks[i].text == "(")
+    if elem.weekday is None and _kind(toks, j) is Kind.WEEKDAY:
+        k = j + 1
+        if _kind(toks, k) is Kind.OTHER and toks[k].text == ")":
+            k += 1
+        elif j > i:
+            k = -1  # "(" without ")"
+        if k > 0 and _kind(toks, k) not in (Kind.NUM, Kind.NUMDATE):
+            elem.weekday = cast(int, toks[j].value)
+            i = k
+    elem.start, elem.end = toks[first].start, toks[i - 1].end
+    return elem, i
 
 
 def _parse_chain(toks: list[Token], i: int) -> tuple[list[_Elem], list[Kind], int] | None:
