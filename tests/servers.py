@@ -176,7 +176,7 @@ def start_radicale(root: Path, *, encryption: str = "plain") -> DavServer:
     root.mkdir(parents=True, exist_ok=True)
     htpasswd = root / "htpasswd"
     if encryption == "bcrypt":
-        from passlib.hash import bcrypt
+        from passlib.hash import bcrypt  # type: ignore[import-untyped]
 
         secret = bcrypt.hash(PASSWORD)
     else:

@@ -178,15 +178,14 @@ class CalDAVTarget:
                 headers={"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
             )
             if reply.status != 207:
-                if token and reply.status in (400, 403, 409, 410):
-                    # RFC 6578 3.2: the token expired or is unknown; start over from nothing.
+                if token and reply.status in (400, 403, 409, 410, 412):
+                    # RFC 6578 3.2: the token expired or is unknown (403 valid-sync-token; Xandikos
+                    # says 412); start over from nothing.
                     self.stats.notes.append("sync token rejected: full resync")
                     token, changed, gone, complete = None, [], set(), True
                     continue
                 self._use_sync = False
-                self.stats.notes.append(
-                    f"no sync-token support (HTTP {reply.status}): etag listing"
-                )
+                self.stats.notes.append(f"sync-collection refused (HTTP {reply.status})")
                 return None
             status = self._parse(reply)
             for entry in status.entries:
@@ -199,7 +198,7 @@ class CalDAVTarget:
                     changed.append(entry)
             if status.sync_token is None:
                 self._use_sync = False
-                self.stats.notes.append("server sent no sync token: etag listing")
+                self.stats.notes.append("server sent no sync token")
                 return None
             token = status.sync_token
             if not status.truncated:
@@ -208,6 +207,9 @@ class CalDAVTarget:
         raise TargetError("sync-collection did not finish", calendar=self.name)
 
     def _etag_listing(self) -> tuple[list[xml.Entry], set[str], bool]:
+        note = "no sync-token support: etag listing"
+        if note not in self.stats.notes:
+            self.stats.notes.append(note)
         reply = self._http.request(
             "PROPFIND",
             self._url,
