@@ -244,6 +244,9 @@ class _Reading:
     seen_table: bool = False
 
 
+_NAME_LINE = re.compile(r"^[A-ZÆØÅ][\w.'’-]*(?: [A-ZÆØÅ][\w.'’-]*){0,4}$")
+
+
 def _scan(doc: Document) -> _Reading:
     r = _Reading()
     header: Header | None = None
@@ -251,16 +254,22 @@ def _scan(doc: Document) -> _Reading:
     semester_year: int | None = None
     current: _Raw | None = None
     in_contacts = False
+    pending_name = ""
     first_para: str | None = None
     for block in doc.blocks:
         if isinstance(block, Para):
             text = clean(block.text)
             if not text:
                 continue
+            if in_contacts and pending_name:
+                text, pending_name = f"{pending_name} {text}", ""
             if is_contact_heading(text) or (in_contacts and parse_contacts(text)):
                 in_contacts = True
                 r.contacts.extend(parse_contacts(text))
                 current = None
+                continue
+            if in_contacts and _NAME_LINE.match(text):
+                pending_name = text  # "Linda M. Tindholm" with the e-mail on the next line
                 continue
             in_contacts = False
             current = None
