@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the seed plan is embedded verbatim; its lines are long)
 """Forms of the seed plan for tests: the seed text itself, and HTML and DOCX made from it.
 
 The seed (the real Årsplan 2024, a tab-separated export) is embedded so the tests do not depend
