@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (one expectation per line reads best)
 """The full reading of the real plan (Årsplan 2024), pinned by hand from reading the seed."""
 
 from __future__ import annotations
