@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncsvc import sync
+from syncsvc.core.events import DesiredEvent, ObservedEvent
+from syncsvc.errors import ExitCode
+from syncsvc.plan.model import Plan
+from syncsvc.report import ChangeKind, Outcome
+from syncsvc.settings import Settings
+from syncsvc.state import MemoryState
+from syncsvc.targets import factory
+from syncsvc.targets.folder import FolderTarget
+from tests.test_route import ROOT, TUESDAYS, seed_plan
+
+NOW = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)  # before every seed event
+FOREIGN = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//someone//EN\r\nBEGIN:VEVENT\r\nUID:foreign-1\r\n"
+    b"DTSTAMP:20240101T000000Z\r\nDTSTART;VALUE=DATE:20240319\r\nSUMMARY:Privat\r\nEND:VEVENT\r\n"
+    b"END:VCALENDAR\r\n"
+)
+
+
+def make_settings(tmp_path: Path, **extra: Any) -> Settings:
+    data: dict[str, Any] = {
+        "plan": {"overrides": str(ROOT / "config" / "overrides.toml")},
+        "sync": {"data_dir": str(tmp_path)},
+        "calendars": [
+            {"name": "org", "target": "folder", "path": "calendars/org"},
+            {
+                "name": "hva-skjer",
+                "target": "folder",
+                "selector": "public",
+                "audience": "public",
+                "path": "calendars/hva-skjer",
+            },
+        ],
+        "person_calendars": {"enabled": True},
+        "feed": {"calendar": "hva-skjer", "path": "public/hva-skjer.ics", "title": "Hva skjer"},
+    }
+    data.update(extra)
+    return Settings(**data)
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run(settings: Settings, plan: Plan | None = None, **kw: Any) -> Any:
+    kw.setdefault("now", NOW)
+    return sync.run_sync(settings, plan=plan or seed_plan(), **kw)
+
+
+def without_items(plan: Plan, keep: float) -> Plan:
+    dated = [i for i in plan.items if i.occurrences]
+    occurrences = sum(len(i.occurrences) for i in dated)
+    kept, count = [], 0
+    for item in dated:
+        if count + len(item.occurrences) <= occurrences * keep:
+            kept.append(item)
+            count += len(item.occurrences)
+    return dataclasses.replace(plan, items=tuple(kept))
+
+
+def test_first_run_creates_and_an_unchanged_second_run_writes_nothing(tmp_path: Path) -> None:
+    settings, state = make_settings(tmp_path), MemoryState()
+    first = run(settings, state=state)
+    assert first.outcome == "ok"
+    org = next(c for c in first.calendars if c.name == "org")
+    assert org.count(ChangeKind.CREATE) == sum(len(i.occurrences) for i in seed_plan().items)
+    assert all(c.applied for c in org.changes if c.kind is ChangeKind.CREATE)
+    assert (tmp_path / "public" / "hva-skjer.ics").exists()
+    assert {c.name for c in first.calendars} >= {"person-trine-mellem", "person-ellen-larsen"}
+    before = snapshot(tmp_path)
+    second = run(settings, state=state, now=datetime(2024, 1, 2, tzinfo=UTC))
+    assert all(c.count(ChangeKind.UNCHANGED) == len(c.changes) for c in second.calendars)
+    assert snapshot(tmp_path) == before
+
+
+def test_moved_date_is_one_update_with_the_same_uid_and_file(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    run(settings)
+    plan = seed_plan()
+    items = tuple(
+        dataclasses.replace(
+            i,
+            occurrences=(
+                dataclasses.replace(
+                    i.occurrences[0], start=date(2024, 8, 27), end=date(2024, 8, 28)
+                ),
+                *i.occurrences[1:],
+            ),
+        )
+        if i.key == TUESDAYS
+        else i
+        for i in plan.items
+    )
+    files_before = set((tmp_path / "calendars" / "org").iterdir())
+    report = run(settings, dataclasses.replace(plan, items=items))
+    org = next(c for c in report.calendars if c.name == "org")
+    updates = [c for c in org.changes if c.kind is ChangeKind.UPDATE]
+    assert len(updates) == 1
+    assert updates[0].reason == "date moved"
+    assert org.count(ChangeKind.CREATE) == org.count(ChangeKind.DELETE) == 0
+    assert set((tmp_path / "calendars" / "org").iterdir()) == files_before
+    data = next(p for p in files_before if updates[0].uid in p.name).read_bytes()
+    assert b"DTSTART;TZID=Europe/Oslo:20240827T100000" in data
+    assert b"SEQUENCE:1" in data
+
+
+def test_foreign_file_survives_create_update_delete_runs(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    org_dir = tmp_path / "calendars" / "org"
+    org_dir.mkdir(parents=True)
+    (org_dir / "privat.ics").write_bytes(FOREIGN)
+    run(settings)  # creates
+    plan = seed_plan()
+    renamed = tuple(dataclasses.replace(i, notes=i.notes + " (endret)") for i in plan.items)
+    run(settings, dataclasses.replace(plan, items=renamed))  # updates
+    run(settings, without_items(plan, 0.8))  # deletes (below the guard threshold)
+    assert (org_dir / "privat.ics").read_bytes() == FOREIGN
+
+
+def test_guard_refuses_a_half_plan_and_an_empty_plan_unless_forced(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    run(settings)
+    before = snapshot(tmp_path)
+    half = run(settings, without_items(seed_plan(), 0.5))
+    assert half.outcome == "refused"
+    assert half.exit_code is ExitCode.GUARD
+    org = next(c for c in half.calendars if c.name == "org")
+    assert org.outcome is Outcome.REFUSED
+    assert org.error is not None
+    assert "of 18 owned events" in org.error
+    others = [c for c in half.calendars if c.error is None]
+    assert others
+    assert all(c.outcome is Outcome.REFUSED for c in others)
+    assert all(any("run refused by guard on" in n for n in c.notes) for c in others)
+    empty = run(settings, dataclasses.replace(seed_plan(), items=()))
+    assert empty.outcome == "refused"
+    assert snapshot(tmp_path) == before  # nothing written anywhere, feed included
+
+    forced = run(settings, without_items(seed_plan(), 0.5), force=True)
+    assert forced.outcome == "ok"
+    assert next(c for c in forced.calendars if c.name == "org").count(ChangeKind.DELETE) > 0
+    run(settings, dataclasses.replace(seed_plan(), items=()), force=True)
+    assert not list((tmp_path / "calendars" / "org").glob("*.ics"))
+
+
+def test_public_output_has_no_emails_names_or_notes(tmp_path: Path) -> None:
+    run(make_settings(tmp_path))
+    plan = seed_plan()
+    secrets = [p.email for p in plan.people] + [p.name for p in plan.people]
+    secrets += [line for i in plan.items for line in i.notes.splitlines() if len(line) > 3]
+    public = [
+        *(tmp_path / "calendars" / "hva-skjer").glob("*.ics"),
+        tmp_path / "public" / "hva-skjer.ics",
+    ]
+    assert len(public) > 2
+    for path in public:
+        data = path.read_bytes()
+        assert b"@tromsfylke" not in data
+        assert not [s for s in secrets if s.encode() in data], path
+    feed = (tmp_path / "public" / "hva-skjer.ics").read_bytes()
+    assert b"X-WR-CALNAME:Hva skjer" in feed
+    assert b"Samisk spr" in feed
+
+
+def test_drifted_and_deleted_owned_files_are_restored(tmp_path: Path) -> None:
+    settings, state = make_settings(tmp_path), MemoryState()
+    run(settings, state=state)
+    org_dir = tmp_path / "calendars" / "org"
+    files = sorted(org_dir.glob("*.ics"))
+    edited, removed = files[0], files[1]
+    original = edited.read_bytes()
+    edited.write_bytes(original.replace(b"SUMMARY:", b"SUMMARY:Flyttet av noen - "))
+    removed.unlink()
+    report = run(settings, state=state)
+    org = next(c for c in report.calendars if c.name == "org")
+    reasons = sorted(c.reason for c in org.changes if c.kind is not ChangeKind.UNCHANGED)
+    assert reasons == ["deleted in calendar: restored", "edited in calendar: restored"]
+    assert org.restored == 2
+    assert removed.exists()
+    assert b"Flyttet av noen" not in edited.read_bytes()
+
+
+def test_dry_run_writes_nothing_and_plans_changes(tmp_path: Path) -> None:
+    report = run(make_settings(tmp_path), dry_run=True)
+    assert {c.outcome for c in report.calendars} == {Outcome.PLANNED}
+    assert next(c for c in report.calendars if c.name == "org").count(ChangeKind.CREATE) > 0
+    assert snapshot(tmp_path) == {}
+
+
+def test_one_failing_calendar_does_not_stop_the_others(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    (tmp_path / "calendars").mkdir()
+    (tmp_path / "calendars" / "org").write_text("a file where a folder should be")
+    report = run(settings)
+    org = next(c for c in report.calendars if c.name == "org")
+    assert org.outcome is Outcome.FAILED
+    assert org.error
+    assert report.outcome == "partial"
+    public = next(c for c in report.calendars if c.name == "hva-skjer")
+    assert public.outcome is Outcome.OK
+    assert list((tmp_path / "calendars" / "hva-skjer").glob("*.ics"))
+
+
+class _Racing(FolderTarget):
+    """A folder where someone edits an event just before each of our updates."""
+
+    races = 1
+
+    def update(self, old: ObservedEvent, event: DesiredEvent, sequence: int) -> ObservedEvent:
+        if self.races:
+            self.races -= 1
+            path = self.path / old.remote_id
+            path.write_bytes(path.read_bytes().replace(b"SUMMARY:", b"SUMMARY:x"))
+        return super().update(old, event, sequence)
+
+
+@pytest.mark.parametrize(("races", "conflicts"), [(1, 0), (2, 1)])
+def test_conflicts_are_re_read_and_retried_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, races: int, conflicts: int
+) -> None:
+    settings = make_settings(tmp_path, person_calendars={"enabled": False})
+    run(settings)
+    original = factory.open_target
+
+    def opener(calendar: Any, s: Settings, state: Any) -> Any:
+        if calendar.name != "org":
+            return original(calendar, s, state)
+        target = _Racing(calendar.name, s.data_path(calendar.path))
+        target.races = races
+        return target
+
+    monkeypatch.setattr(factory, "open_target", opener)
+    plan = seed_plan()
+    changed = tuple(
+        dataclasses.replace(i, notes="Ny merknad") if i.key == "varen-2024/sommerles" else i
+        for i in plan.items
+    )
+    report = run(settings, dataclasses.replace(plan, items=changed))
+    org = next(c for c in report.calendars if c.name == "org")
+    assert org.conflicts == conflicts
+    update = next(c for c in org.changes if c.kind is ChangeKind.UPDATE)
+    assert update.applied is (conflicts == 0)
+
+
+def test_past_events_survive_a_new_plan(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, person_calendars={"enabled": False})
+    run(settings)
+    later = datetime(2024, 7, 1, tzinfo=UTC)
+    spring_only_removed = dataclasses.replace(
+        seed_plan(), items=tuple(i for i in seed_plan().items if not i.key.startswith("varen"))
+    )
+    report = run(settings, spring_only_removed, now=later)
+    org = next(c for c in report.calendars if c.name == "org")
+    assert org.count(ChangeKind.DELETE) == 0
+    assert any(c.reason == "in the past: kept" for c in org.changes)
