@@ -266,3 +266,16 @@ def test_past_events_survive_a_new_plan(tmp_path: Path) -> None:
     org = next(c for c in report.calendars if c.name == "org")
     assert org.count(ChangeKind.DELETE) == 0
     assert any(c.reason == "in the past: kept" for c in org.changes)
+
+
+def test_summary_lists_changes_for_a_dry_run_and_a_table_after(tmp_path: Path) -> None:
+    from syncsvc.summary import format_report
+
+    dry = format_report(run(make_settings(tmp_path), dry_run=True), show_changes=True)
+    assert "+ 2024-03-07" in dry
+    assert "Oppstartsmøte «Livslang lesing»" in dry
+    assert "new in plan" in dry
+    table = format_report(run(make_settings(tmp_path)), show_changes=False)
+    header, org = table.splitlines()[1], table.splitlines()[2]
+    assert header.split()[:4] == ["calendar", "target", "outcome", "create"]
+    assert org.split()[:4] == ["org", "folder", "ok", "18"]
