@@ -128,8 +128,13 @@ def _weekday_after(toks: list[Token], elem: Elem, first: int, i: int) -> tuple[E
     return elem, i
 
 
-def _parse_chain(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int] | None:
-    """(partial CONN)* full [RANGE chain]; None unless it ends in a full element."""
+def _parse_chain(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int]:
+    """(partial CONN)* full [RANGE chain] -> (elements, connectors, next token index).
+
+    Without a full element there is no chain: the elements are empty and the index is where
+    the run of partial days broke off. No chain can start inside that run (it would be a
+    suffix of the same run), so the caller skips to there: linear time on "1. og 2. og ...".
+    """
     elems: list[Elem] = []
     conns: list[Kind] = []
     done: tuple[int, int, int] | None = None  # (len(elems), len(conns), i) after the last full
@@ -149,11 +154,11 @@ def _parse_chain(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int
         conns.append(toks[i].kind)
         i += 1
     if done is None:
-        return None
+        return [], [], i
     return elems[: done[0]], conns[: done[1]], done[2]
 
 
-def _parse_weeks(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int] | None:
+def _parse_weeks(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int]:
     """WEEK ["nr"] n ((RANGE|AND) [WEEK] n)* starting at the WEEK token i."""
 
     def number(j: int) -> tuple[Elem, int] | None:
@@ -167,7 +172,7 @@ def _parse_weeks(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int
 
     first = number(i + 1)
     if first is None:
-        return None
+        return [], [], i + 1
     elems, conns, i = [first[0]], [], first[1]
     while _kind(toks, i) in (Kind.RANGE, Kind.AND):
         j = i + 1 + (_kind(toks, i + 1) is Kind.WEEK)
@@ -186,13 +191,10 @@ def parse_units(toks: list[Token]) -> list[Unit]:
     while i < len(toks):
         j = i + 1 if toks[i].kind is Kind.FROM else i
         parser = _parse_weeks if _kind(toks, j) is Kind.WEEK else _parse_chain
-        parsed = parser(toks, j)
-        if parsed is None:
-            i += 1
-            continue
-        elems, conns, end = parsed
-        units.append(Unit(elems, conns, i, end - 1))
-        i = end
+        elems, conns, end = parser(toks, j)
+        if elems:
+            units.append(Unit(elems, conns, i, end - 1))
+        i = max(end, i + 1)
     return units
 
 
