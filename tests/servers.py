@@ -51,7 +51,7 @@ class DavServer:
 
     def client(self) -> httpx.Client:
         auth = (self.username, self.password) if self.username and self.password else None
-        return httpx.Client(base_url=self.url, auth=auth, timeout=10.0)
+        return httpx.Client(base_url=self.url, auth=auth, timeout=10.0, trust_env=False)
 
     def new_calendar(self, prefix: str = "cal") -> str:
         """Create a calendar collection with a unique name; returns its absolute URL."""
@@ -145,7 +145,7 @@ def _wait_until_up(server: DavServer, log: Path) -> None:
     """Poll the server until it answers any HTTP status, or fail with its log."""
     deadline = time.monotonic() + STARTUP_DEADLINE
     assert server.process is not None
-    with httpx.Client(timeout=1.0) as http:
+    with httpx.Client(timeout=1.0, trust_env=False) as http:
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
                 break

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import niquests
@@ -372,3 +373,47 @@ def test_retry_after_parsing_and_redaction() -> None:
         redact("https://u:p@cal.example.org:8443/dav/?x=1")
         == "https://cal.example.org:8443/dav/?x=1"
     )
+
+
+def test_no_netrc_or_environment_credentials(
+    xandikos: DavServer,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calendar = xandikos.new_calendar("env")
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login mallory password from-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("CALDAV_USERNAME", "mallory")
+    monkeypatch.setenv("CALDAV_PASSWORD", "from-env")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9/")
+    target = make_target(xandikos, calendar, MemoryState())
+    seen: list[str] = []
+    real_request = target._http._session.request
+
+    def spy(method: str, url: str, **kw: Any) -> niquests.Response:
+        response = real_request(method, url, **kw)
+        sent = response.request
+        assert sent is not None
+        assert sent.headers is not None
+        seen.append(str(sent.headers.get("Authorization", "")))
+        return response
+
+    target._http._session.request = spy  # type: ignore[method-assign,assignment]
+    assert dict(target.observe()) == {}  # reached directly, not via the bogus proxy
+    assert seen == [""]
+
+
+def test_tls_settings_reach_the_client() -> None:
+    def verify_of(config: CalDAVServer, ca_bundle: str | None = None) -> object:
+        http = DavHttp(server=config, stats=TargetStats(), calendar="c", ca_bundle=ca_bundle)
+        try:
+            return http._client.ssl_verify_cert
+        finally:
+            http.close()
+
+    base = CalDAVServer(url="https://cal.example.org/", auth="none")
+    assert verify_of(base) is True
+    assert verify_of(base.model_copy(update={"verify_tls": False})) is False
+    assert verify_of(base, ca_bundle="/etc/ssl/org-ca.pem") == "/etc/ssl/org-ca.pem"
