@@ -9,7 +9,7 @@
   refused (ConflictError) when the UID was seen by the last observe, or, if this target has not
   observed yet, by a one-event lookup first.
 - No attendees are ever sent, so Exchange never sends an invitation.
-- Exchange has no SEQUENCE for events we can set; `sequence` is accepted and ignored.
+- Exchange has no SEQUENCE we can set; ours is kept in a third extended property.
 - `create_many` / `delete_many` use `$batch` (the `BulkTarget` protocol below).
 """
 
@@ -113,12 +113,11 @@ class GraphTarget:
         return self._written(event, reply.json())
 
     def update(self, old: ObservedEvent, event: DesiredEvent, sequence: int) -> ObservedEvent:
-        del sequence  # Exchange keeps its own
         if old.etag is None:
             raise ConflictError(f"update {old.uid}: no etag observed", calendar=self.name)
         cached = self._contents.get(old.remote_id)
         current = cached[1] if cached and cached[0] == old.etag else None
-        patch = ge.changed_fields(current, event.content, event.content_hash, self.tz)
+        patch = ge.changed_fields(current, event.content, event.content_hash, sequence, self.tz)
         reply = self.client.send(
             "PATCH", self._item(old.remote_id), json=patch, headers={"If-Match": old.etag}
         )
@@ -127,7 +126,7 @@ class GraphTarget:
                 f"update {old.uid}: changed or gone since observed", calendar=self.name
             )
         self.client.check(reply, f"update {old.uid}")
-        return self._written(event, reply.json())
+        return self._written(event, reply.json(), sequence)
 
     def delete(self, old: ObservedEvent) -> None:
         headers = {"If-Match": old.etag} if old.etag else {}
@@ -140,11 +139,14 @@ class GraphTarget:
 
     def close(self) -> None:
         self.client.close()
+        self.client.tokens.close()  # a no-op for the shared MSAL provider
 
     # --- bulk ---------------------------------------------------------------------------------
     def create_many(self, events: Sequence[DesiredEvent]) -> dict[str, ObservedEvent | TargetError]:
         results: dict[str, ObservedEvent | TargetError] = {}
         todo: list[DesiredEvent] = []
+        if self._known is None:
+            self.observe()  # one listing instead of a lookup per event
         for event in events:
             try:
                 self._refuse_existing(event.uid)
@@ -231,7 +233,7 @@ class GraphTarget:
         }
 
     def _observed(self, raw: Mapping[str, Any]) -> ObservedEvent | None:
-        uid, stored = ge.properties(raw)
+        uid, stored, sequence = ge.properties(raw)
         if not uid:  # never trust the filter alone with ownership
             return None
         remote_id = str(raw["id"])
@@ -250,11 +252,14 @@ class GraphTarget:
             etag=str(etag) if etag else None,
             stored_hash=stored,
             actual_hash=actual,
+            sequence=sequence,
             start=start,
             end=end,
         )
 
-    def _written(self, event: DesiredEvent, raw: Mapping[str, Any]) -> ObservedEvent:
+    def _written(
+        self, event: DesiredEvent, raw: Mapping[str, Any], sequence: int = 0
+    ) -> ObservedEvent:
         """The event as we just wrote it (the reply holds no extended properties)."""
         remote_id = str(raw["id"])
         etag = raw.get("@odata.etag")
@@ -267,6 +272,7 @@ class GraphTarget:
             etag=str(etag) if etag else None,
             stored_hash=event.content_hash,
             actual_hash=event.content_hash,
+            sequence=sequence,
             start=event.content.start,
             end=event.content.end,
         )
@@ -350,7 +356,7 @@ def open_target(
         prefer=prefer_header(tz),
         calendar=calendar.name,
         timeout=graph.timeout_seconds,
-        sleep=sleep or time.sleep,
+        sleep=time.sleep if sleep is None else sleep,
         policy=policy,
     )
     return GraphTarget(

@@ -35,14 +35,22 @@ class TokenProvider(Protocol):
 
     def invalidate(self) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class CachedToken:
     """A token from `fetch`, reused until `margin` seconds before it expires. Thread-safe."""
 
     def __init__(
-        self, fetch: Fetch, *, clock: Callable[[], float] = time.monotonic, margin: float = 300.0
+        self,
+        fetch: Fetch,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        margin: float = 300.0,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self._fetch = fetch
+        self._on_close = on_close
         self._clock = clock
         self._margin = margin
         self._lock = threading.Lock()
@@ -65,6 +73,10 @@ class CachedToken:
         with self._lock:
             self._token = None
 
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+
 
 def scope_for(base_url: str) -> str:
     """`https://graph.microsoft.com/v1.0` -> `https://graph.microsoft.com/.default`."""
@@ -81,7 +93,8 @@ def client_credentials_tokens(
     http: httpx.Client,
     clock: Callable[[], float] = time.monotonic,
 ) -> CachedToken:
-    """Client-credentials grant by hand: POST the form, read `access_token`/`expires_in`."""
+    """Client-credentials grant by hand: POST the form, read `access_token`/`expires_in`.
+    Closing the provider closes `http`."""
 
     def fetch() -> tuple[str, float]:
         try:
@@ -101,7 +114,7 @@ def client_credentials_tokens(
             raise AuthError(f"token request refused: {_describe(data, reply.status_code)}")
         return str(data["access_token"]), float(data.get("expires_in", 3599))
 
-    return CachedToken(fetch, clock=clock)
+    return CachedToken(fetch, clock=clock, on_close=http.close)
 
 
 def msal_tokens(

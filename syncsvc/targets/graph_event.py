@@ -20,10 +20,14 @@ from syncsvc.targets.graph_tz import windows_zone, zone_from_graph
 PROPERTY_SET = "c47bf14e-871f-44c8-bf18-32a0a3534867"
 UID_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-uid"
 HASH_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-hash"
+SEQUENCE_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-sequence"
 
 # The fields we read back: everything EventContent is built from, nothing else.
 SELECT = "subject,body,start,end,isAllDay,showAs,categories,location"
-EXPAND = f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}' or id eq '{HASH_PROPERTY}')"
+EXPAND = (
+    f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}' or id eq '{HASH_PROPERTY}'"
+    f" or id eq '{SEQUENCE_PROPERTY}')"
+)
 # Fields that Graph validates together: a change to one sends all of them.
 _TIME_FIELDS = ("start", "end", "isAllDay")
 
@@ -67,8 +71,12 @@ def content_fields(content: EventContent, tz: str) -> JSON:
     }
 
 
-def hash_property(content_hash: str) -> JSON:
-    return {"id": HASH_PROPERTY, "value": content_hash}
+def version_properties(content_hash: str, sequence: int) -> list[JSON]:
+    """The hash we wrote and our revision count (Exchange has no SEQUENCE we can set)."""
+    return [
+        {"id": HASH_PROPERTY, "value": content_hash},
+        {"id": SEQUENCE_PROPERTY, "value": str(sequence)},
+    ]
 
 
 def transaction_id(uid: str) -> str:
@@ -82,13 +90,15 @@ def new_event(content: EventContent, uid: str, content_hash: str, tz: str) -> JS
     body["transactionId"] = transaction_id(uid)
     body["singleValueExtendedProperties"] = [
         {"id": UID_PROPERTY, "value": uid},
-        hash_property(content_hash),
+        *version_properties(content_hash, 0),
     ]
     return body
 
 
-def changed_fields(current: EventContent | None, new: EventContent, new_hash: str, tz: str) -> JSON:
-    """A PATCH body: the fields that differ from `current` (all if unknown) plus the hash."""
+def changed_fields(
+    current: EventContent | None, new: EventContent, new_hash: str, sequence: int, tz: str
+) -> JSON:
+    """A PATCH body: the fields that differ from `current` (all if unknown), hash, sequence."""
     target = content_fields(new, tz)
     if current is None:
         patch = target
@@ -97,17 +107,22 @@ def changed_fields(current: EventContent | None, new: EventContent, new_hash: st
         patch = {key: value for key, value in target.items() if before.get(key) != value}
         if any(key in patch for key in _TIME_FIELDS):
             patch.update({key: target[key] for key in _TIME_FIELDS})
-    patch["singleValueExtendedProperties"] = [hash_property(new_hash)]
+    patch["singleValueExtendedProperties"] = version_properties(new_hash, sequence)
     return patch
 
 
-def properties(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(uid, stored hash) from an event fetched with our `$expand`."""
+def properties(event: Mapping[str, Any]) -> tuple[str | None, str | None, int]:
+    """(uid, stored hash, sequence) from an event fetched with our `$expand`."""
     found: dict[str, str] = {}
     for prop in event.get("singleValueExtendedProperties") or ():
         # Graph may echo the GUID in another case; the Name part is case-sensitive.
         found[str(prop.get("id", "")).casefold()] = str(prop.get("value", ""))
-    return found.get(UID_PROPERTY.casefold()), found.get(HASH_PROPERTY.casefold())
+    sequence = found.get(SEQUENCE_PROPERTY.casefold(), "0")
+    return (
+        found.get(UID_PROPERTY.casefold()),
+        found.get(HASH_PROPERTY.casefold()),
+        int(sequence) if sequence.isdigit() else 0,
+    )
 
 
 def _parse_wall(value: Mapping[str, Any]) -> tuple[datetime, str]:
