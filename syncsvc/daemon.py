@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syncsvc.errors import ConfigError, PlanError, SyncsvcError
 from syncsvc.metrics import Metrics
+from syncsvc.plan.model import Plan
 from syncsvc.plan.source import is_url, read_source
 from syncsvc.report import RunReport
 from syncsvc.settings import Settings
@@ -42,8 +43,16 @@ class SyncFunction(Protocol):
     """`syncsvc.sync.run_sync`, or a stand-in in tests."""
 
     def __call__(
-        self, settings: Settings, *, state: TargetState | None = None, run_id: str | None = None
+        self,
+        settings: Settings,
+        *,
+        plan: Plan | None = None,
+        state: TargetState | None = None,
+        run_id: str | None = None,
     ) -> RunReport: ...
+
+
+PlanLoader = Callable[[Settings], Plan]
 
 
 # --- one sync at a time ------------------------------------------------------------------------
@@ -228,28 +237,32 @@ def run_daemon(
     stop: threading.Event | None = None,
     on_run: Callable[[RunReport], None] | None = None,
     sync: SyncFunction | None = None,
+    load_plan: PlanLoader | None = None,
     on_start: Callable[[DaemonInfo], None] | None = None,
     watch_seconds: float | None = None,
 ) -> int:
     """Run until `stop` is set or SIGTERM/SIGINT arrives; returns the exit code (0).
 
-    `sync` replaces the real engine (tests); `watch_seconds` how often the plan is checked.
+    `sync` and `load_plan` replace the real engine and plan reader (tests); `watch_seconds`
+    is how often the plan is checked for changes.
     Configuration problems (bad cron, port in use, unusable state store) raise ConfigError
     before anything is scheduled.
     """
     stop = stop or threading.Event()
-    if sync is None:
-        from syncsvc.sync import run_sync
+    if sync is None or load_plan is None:
+        from syncsvc.sync import load_plan_for, run_sync
 
-        sync = run_sync
+        sync = sync or run_sync
+        load_plan = load_plan or load_plan_for
     trigger_spec = schedule_trigger(settings)
     ready_within = 2 * expected_period(settings)
     store = open_state(settings)
     metrics = Metrics()
     run_fn: SyncFunction = sync
+    plan_fn: PlanLoader = load_plan
 
     def run_once(reasons: tuple[str, ...]) -> None:
-        report = _run_and_record(settings, run_fn, store, metrics, reasons)
+        report = _run_and_record(settings, run_fn, plan_fn, store, metrics, reasons)
         if on_run is not None:
             try:
                 on_run(report)
@@ -333,6 +346,7 @@ def run_daemon(
 def _run_and_record(
     settings: Settings,
     sync: SyncFunction,
+    load_plan: PlanLoader,
     store: SqliteState,
     metrics: Metrics,
     reasons: tuple[str, ...],
@@ -343,7 +357,11 @@ def _run_and_record(
         log.info("sync started", reasons=list(reasons))
         metrics.running(True)
         try:
-            report = sync(settings, state=store, run_id=run_id)
+            # The plan is read here, not in the engine, so its undated items and problems can
+            # be kept for /admin/status (the report only carries their counts).
+            plan = load_plan(settings)
+            _keep_plan_issues(store, plan)
+            report = sync(settings, plan=plan, state=store, run_id=run_id)
         except SyncsvcError as err:
             # PlanError and friends: recorded as a failed run; the next trigger tries again.
             report = RunReport(run_id=run_id, started=started, error=str(err))
@@ -363,6 +381,13 @@ def _run_and_record(
         metrics.observe_run(report)
         _log_report(report)
     return report
+
+
+def _keep_plan_issues(store: SqliteState, plan: Plan) -> None:
+    try:
+        store.record_plan(plan)
+    except Exception:
+        log.exception("could not record the plan's problems in the state store")
 
 
 def _log_report(report: RunReport) -> None:

@@ -131,16 +131,21 @@ class SqliteState:
             self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > len(MIGRATIONS):
-            raise ConfigError(
-                f"state store has schema version {version}, newer than this syncsvc "
-                f"({len(MIGRATIONS)}); upgrade syncsvc or use another data_dir",
-                where=Where(str(self.path)),
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            # executescript commits on its own; the version bump rides in the same script.
-            self._db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        # One IMMEDIATE transaction, version read inside it: two processes opening a new store
+        # at once (daemon and `syncsvc status`) migrate it once. SQLite DDL is transactional.
+        with self._tx() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise ConfigError(
+                    f"state store has schema version {version}, newer than this syncsvc "
+                    f"({len(MIGRATIONS)}); upgrade syncsvc or use another data_dir",
+                    where=Where(str(self.path)),
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):  # migrations hold plain DDL, no triggers
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
 
     @property
     def schema_version(self) -> int:

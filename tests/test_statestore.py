@@ -214,3 +214,26 @@ def test_parallel_saves_from_threads_do_not_interfere(tmp_path: Path) -> None:
     assert errors == []
     assert all(store.get_token(f"cal{n}") == "t29" for n in range(6))
     assert all(set(store.get_events(f"cal{n}")) == {"u29"} for n in range(6))
+
+
+def test_stores_opened_at_once_migrate_the_new_file_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    barrier = threading.Barrier(4)
+    versions: list[int] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            with SqliteState(path) as store:
+                versions.append(store.schema_version)
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert versions == [len(MIGRATIONS)] * 4
