@@ -344,7 +344,8 @@ def _events(folder: Path) -> dict[str, icalendar.Event]:
     found: dict[str, icalendar.Event] = {}
     for file in folder.glob("*.ics"):
         for ev in icalendar.Calendar.from_ical(file.read_bytes()).walk("VEVENT"):
-            found[str(ev["UID"])] = ev
+            if isinstance(ev, icalendar.Event):
+                found[str(ev["UID"])] = ev
     return found
 
 
