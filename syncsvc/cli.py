@@ -107,9 +107,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     from syncsvc.settings import load_settings, secret_values
 
     settings = load_settings(args.config, secrets_dir=args.secrets_dir)
+    # One-shot commands print their own report; their log lines would only repeat it, so
+    # they log warnings and errors unless asked. The daemon logs at the configured level.
+    default_level = settings.logging.level if args.command == "run" else "warning"
     configure_logging(
         fmt=args.log_format or settings.logging.format,
-        level=args.log_level or settings.logging.level,
+        level=args.log_level or default_level,
         secrets=secret_values(settings),
     )
     return settings
@@ -173,7 +176,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     plan = _load_plan(args)
     out = sys.stdout
     if args.plan_command == "show":
-        out.write(present.format_plan(plan))
+        _write(present.format_plan(plan))
         return 0
     if args.plan_command == "export":
         if args.format == "yaml":
@@ -221,8 +224,12 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(format_report(report, show_changes=args.dry_run))
+        _write(format_report(report, show_changes=args.dry_run))
     return int(report.exit_code)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _open_state(settings: Settings) -> Any:
@@ -268,7 +275,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         json.dump(status, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(format_status(status))
+        _write(format_status(status))
     return 0
 
 
