@@ -452,6 +452,7 @@ class FakeGraph:
 class _Handler(BaseHTTPRequestHandler):
     server_fake: FakeGraph
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
