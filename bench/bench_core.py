@@ -1,7 +1,7 @@
 """Benchmark the pure core on 100,000 desired events: route, render, hash, diff.
 
-Run from the repository root: .venv/bin/python -m bench.bench_core [events]. Prints seconds and peak memory
-(tracemalloc) per stage; asserts nothing.
+Run from the repository root: .venv/bin/python -m bench.bench_core [events].
+Prints seconds and peak memory (tracemalloc) per stage; asserts nothing.
 """
 
 from __future__ import annotations
