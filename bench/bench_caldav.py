@@ -1,0 +1,481 @@
+"""Benchmark the CalDAV target against the server's own limit and against vdirsyncer.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench.bench_caldav [--events 1000] [--calendars 10] [--repeats 3]
+
+On local Radicale and Xandikos (127.0.0.1, started here, stopped at the end) it times, per
+repetition and on fresh calendars each time:
+
+- syncsvc's engine (`run_sync` with the real CalDAV target): initial sync, no-op resync,
+  resync after 1% of the events changed; once with the default parallelism (2 calendars at
+  a time per server) and once with one calendar at a time;
+- a bare loop of PUTs (niquests, the target's HTTP library; one keep-alive session,
+  sequential, one PUT per event, the same bytes): the server's own limit for the writes;
+- vdirsyncer (PyPI, own venv) syncing the same .ics files from local vdir folders into the
+  same server: initial, no-op, 1% changed. Its requests are counted in one extra repetition
+  through a pass-through proxy on loopback (never in the timed runs).
+
+It prints Markdown tables (median of the repetitions) and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import niquests
+import structlog
+
+from bench import vdirsyncer_env as vds
+from bench._servers import (
+    DavServer,
+    FaultProxy,
+    calendar_path,
+    counting_proxy,
+    running_servers,
+    server_config,
+)
+from syncsvc.core.events import DesiredEvent
+from syncsvc.core.ical import event_to_ical
+from syncsvc.core.overrides import Overrides
+from syncsvc.core.route import desired_events
+from syncsvc.plan.model import Occurrence, Person, Plan, PlanItem
+from syncsvc.report import ChangeKind, RunReport
+from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
+from syncsvc.state import MemoryState
+from syncsvc.sync import run_sync
+from syncsvc.targets.caldav import object_name
+
+TZ = ZoneInfo("Europe/Oslo")
+PHASES = ("initial", "no-op", "1% changed")
+PEOPLE = tuple(Person(f"Person {n} Hansen", f"person{n}@bibliotek.example.no") for n in range(5))
+_ICAL = {"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"}
+
+# (server, mode, phase) -> measured values, one per repetition
+Samples = dict[tuple[str, str, str], list[float]]
+Timing = tuple[float, int | None]  # (wall seconds, HTTP requests when counted)
+
+
+# --- the workload ---------------------------------------------------------------------------
+
+
+def changed_items(events: int) -> frozenset[int]:
+    """1% of the items, spread so each calendar gets its share (k*101 walks the residues)."""
+    return frozenset((k * 101) % events for k in range(max(1, events // 100)))
+
+
+def make_plan(events: int, calendars: int, changed: frozenset[int] = frozenset()) -> Plan:
+    """`events` items of one occurrence each, half timed, half all-day; item n goes to
+    calendar n % calendars (by its measure number). Items in `changed` get a new title."""
+    items = []
+    for n in range(events):
+        day = date(2030, 1, 1) + timedelta(days=n % 365)
+        if n % 2:
+            occurrence = Occurrence(day, day + timedelta(days=1))
+        else:
+            start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=TZ)
+            occurrence = Occurrence(start, start + timedelta(minutes=90))
+        title = f"Aktivitet {n} – arbeidsmøte for biblioteket"
+        items.append(
+            PlanItem(
+                key=f"varen-2030/aktivitet-{n}",
+                title=title + (" (nytt rom)" if n in changed else ""),
+                occurrences=(occurrence,),
+                semester="Våren 2030",
+                people=(PEOPLE[n % len(PEOPLE)].email,),
+                measures=(n % calendars + 1,),
+                notes=f"Notat {n}: ta med utstyr og lister.",
+            )
+        )
+    return Plan("Årsplan 2030", 2030, tuple(items), PEOPLE, source="bench")
+
+
+def settings_for(
+    server: DavServer,
+    urls: Sequence[str],
+    data_dir: Path,
+    *,
+    parallel: int,
+    base_url: str | None = None,
+) -> Settings:
+    """Settings for one calendar per URL; `base_url` replaces the server's (a proxy)."""
+    calendars = tuple(
+        CalDAVCalendar(
+            name=f"cal{k}",
+            target="caldav",
+            server="dav",
+            url=calendar_path(server, url),
+            selector=f"measure:{k + 1}",
+        )
+        for k, url in enumerate(urls)
+    )
+    dav = server_config(server).model_copy(
+        update={"max_parallel": parallel, "url": base_url or server.url}
+    )
+    return Settings(
+        servers={"dav": dav},
+        calendars=calendars,
+        feed=FeedSettings(calendar=None),
+        sync=SyncSettings(data_dir=str(data_dir)),
+    )
+
+
+def files_per_calendar(settings: Settings, plan: Plan) -> list[dict[str, bytes]]:
+    """For each calendar: object name -> the exact bytes the target sends for a create."""
+    wanted = desired(settings, plan)
+    return [
+        {object_name(e.uid): event_to_ical(e, sequence=0) for e in wanted[cal.name]}
+        for cal in settings.calendars
+    ]
+
+
+def desired(settings: Settings, plan: Plan) -> dict[str, list[DesiredEvent]]:
+    return desired_events(
+        plan,
+        settings.calendars,
+        Overrides(),
+        domain=settings.sync.domain,
+        timezone=settings.plan.timezone,
+    )
+
+
+# --- the contenders -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    events: int
+    calendars: int
+    before: Plan
+    after: Plan  # 1% changed
+
+    @property
+    def changed(self) -> int:
+        return len(changed_items(self.events))
+
+
+def fresh_calendars(server: DavServer, prefix: str, count: int) -> list[str]:
+    return [server.new_calendar(f"{prefix}{k}") for k in range(count)]
+
+
+def run_ours(
+    server: DavServer,
+    work: Workload,
+    tmp: Path,
+    *,
+    parallel: int,
+    proxy: FaultProxy | None = None,
+) -> dict[str, Timing]:
+    """syncsvc's engine: phase -> (seconds, requests). Requests come from the run report, or
+    from the proxy's count when one is given (what really went over the wire)."""
+    urls = fresh_calendars(server, f"ours{parallel}-", work.calendars)
+    base = proxy.url + "/" if proxy else None
+    settings = settings_for(server, urls, tmp, parallel=parallel, base_url=base)
+    state = MemoryState()  # keeps the sync tokens between runs, as the daemon's store does
+    expected = {"initial": work.events, "no-op": 0, "1% changed": work.changed}
+    result: dict[str, Timing] = {}
+    for phase, plan in zip(PHASES, (work.before, work.before, work.after), strict=True):
+        seen = proxy.requests if proxy else 0
+        began = time.perf_counter()
+        report = run_sync(settings, plan=plan, state=state)
+        seconds = time.perf_counter() - began
+        _check(report, expected[phase], f"syncsvc {phase} on {server.kind}")
+        reported = sum(c.requests for c in report.calendars)
+        result[phase] = (seconds, proxy.requests - seen if proxy else reported)
+    return result
+
+
+def _check(report: RunReport, writes: int, what: str) -> None:
+    """A bench that measures a failed run measures nothing: stop with the reason."""
+    done = sum(
+        c.count(kind)
+        for c in report.calendars
+        for kind in (ChangeKind.CREATE, ChangeKind.UPDATE, ChangeKind.DELETE)
+    )
+    if report.outcome != "ok" or done != writes:
+        errors = "; ".join(c.error for c in report.calendars if c.error)
+        raise RuntimeError(
+            f"{what}: outcome {report.outcome}, {done} writes, not {writes} {errors}"
+        )
+
+
+def run_bare_puts(server: DavServer, files: list[dict[str, bytes]]) -> tuple[float, int]:
+    """One keep-alive niquests session, one PUT per event, sequential: (seconds, requests)."""
+    urls = fresh_calendars(server, "bare-", len(files))
+    auth = (server.username, server.password) if server.username and server.password else None
+    requests = 0
+    with niquests.Session() as session:
+        session.trust_env = False
+        began = time.perf_counter()
+        for url, objects in zip(urls, files, strict=True):
+            for name, body in objects.items():
+                reply = session.put(url + name, data=body, headers=_ICAL, auth=auth, timeout=10)
+                requests += 1
+                if reply.status_code not in (201, 204):
+                    raise RuntimeError(f"bare PUT {url}{name}: HTTP {reply.status_code}")
+        seconds = time.perf_counter() - began
+    return seconds, requests
+
+
+def run_vdirsyncer(
+    server: DavServer,
+    before: list[dict[str, bytes]],
+    after: list[dict[str, bytes]],
+    tmp: Path,
+    *,
+    count: bool = False,
+) -> dict[str, Timing]:
+    """vdirsyncer, one pair per calendar: phase -> (seconds, requests or None). The discover
+    step it needs before the first sync is timed as its own phase."""
+    urls = fresh_calendars(server, "vds-", len(before))
+    run_dir = Path(tempfile.mkdtemp(prefix="vds-", dir=tmp))
+    folders = []
+    for k, objects in enumerate(before):
+        folder = run_dir / f"cal{k}"
+        folder.mkdir()
+        for name, data in objects.items():
+            (folder / name).write_bytes(data)
+        folders.append(folder)
+
+    def phases(base: str, counter: Callable[[], int] | None) -> dict[str, Timing]:
+        pairs = [
+            vds.Pair(
+                f"cal{k}",
+                folder,
+                base + calendar_path(server, url),
+                server.username,
+                server.password,
+            )
+            for k, (folder, url) in enumerate(zip(folders, urls, strict=True))
+        ]
+        config = vds.write_config(run_dir / "config", pairs, run_dir / "status")
+        result: dict[str, Timing] = {}
+        steps: list[tuple[str, tuple[str, ...], Callable[[], None]]] = [
+            ("discover", ("discover",), lambda: None),
+            ("initial", ("sync",), lambda: None),
+            ("no-op", ("sync",), lambda: None),
+            ("1% changed", ("sync",), lambda: _rewrite_changed(folders, before, after)),
+        ]
+        for phase, args, prepare in steps:
+            prepare()
+            seen = counter() if counter else 0
+            seconds = vds.run(config, *args)
+            result[phase] = (seconds, counter() - seen if counter else None)
+        return result
+
+    if not count:
+        return phases(server.url.rstrip("/"), None)
+    with counting_proxy(server) as proxy:
+        return phases(proxy.url, lambda: proxy.requests)
+
+
+def _rewrite_changed(
+    folders: list[Path], before: list[dict[str, bytes]], after: list[dict[str, bytes]]
+) -> None:
+    for folder, old, new in zip(folders, before, after, strict=True):
+        for name, data in new.items():
+            if old.get(name) != data:
+                (folder / name).write_bytes(data)
+
+
+def changed_files(settings: Settings, work: Workload) -> list[dict[str, bytes]]:
+    """After the change: the changed events as syncsvc writes an update (SEQUENCE 1)."""
+    old, new = desired(settings, work.before), desired(settings, work.after)
+    result = []
+    for cal in settings.calendars:
+        was = {e.uid: e.content_hash for e in old[cal.name]}
+        result.append(
+            {
+                object_name(e.uid): event_to_ical(
+                    e, sequence=1 if was[e.uid] != e.content_hash else 0
+                )
+                for e in new[cal.name]
+            }
+        )
+    return result
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+def cell(values: list[float], unit: str = "s") -> str:
+    if not values:
+        return "–"
+    mid = statistics.median(values)
+    if unit != "s":
+        return f"{mid:,.0f}"
+    spread = f" ({min(values):.2f}–{max(values):.2f})" if len(values) > 1 else ""
+    return f"{mid:.2f} s{spread}"
+
+
+def ratio(top: list[float], bottom: list[float]) -> str:
+    if not top or not bottom or statistics.median(bottom) == 0:
+        return "–"
+    return f"{statistics.median(top) / statistics.median(bottom):.2f}×"
+
+
+MODES = (
+    ("ours2", "syncsvc (2 cal. at once)"),
+    ("ours1", "syncsvc (1 cal. at once)"),
+    ("bare", "bare PUT loop"),
+    ("vds", "vdirsyncer"),
+)
+
+
+WIRE = ("wire", "syncsvc on the wire (proxy)")
+
+
+def print_tables(secs: Samples, reqs: Samples, kinds: Sequence[str], work: Workload) -> None:
+    print(
+        f"\n### Wall time, median of runs (min–max): {work.events:,} events, "
+        f"{work.calendars} calendars\n"
+    )
+    print("| server | phase | " + " | ".join(label for _, label in MODES) + " |")
+    print("|---|---|" + "---|" * len(MODES))
+    for kind in kinds:
+        for phase in ("discover", *PHASES):
+            row = [cell(secs[(kind, mode, phase)]) for mode, _ in MODES]
+            if any(c != "–" for c in row):
+                print(f"| {kind} | {phase} | " + " | ".join(row) + " |")
+    print("\n### HTTP requests (syncsvc: from its run report, and counted by a proxy)\n")
+    counted = (*MODES, WIRE)
+    print("| server | phase | " + " | ".join(label for _, label in counted) + " |")
+    print("|---|---|" + "---|" * len(counted))
+    for kind in kinds:
+        for phase in ("discover", *PHASES):
+            row = [cell(reqs[(kind, mode, phase)], unit="n") for mode, _ in counted]
+            if any(c != "–" for c in row):
+                print(f"| {kind} | {phase} | " + " | ".join(row) + " |")
+    print("\n### Ratios (medians)\n")
+    print(
+        "| server | initial: bare ÷ syncsvc-2 (aim ≥ 0.9) | bare ÷ syncsvc-1 "
+        "| no-op: vdirsyncer ÷ syncsvc (aim ≥ 2) | no-op requests per calendar (aim ≤ 1) "
+        "| 1% changed: vdirsyncer ÷ syncsvc |"
+    )
+    print("|---|---|---|---|---|---|")
+    for kind in kinds:
+        noop_reqs = reqs[(kind, "ours2", "no-op")]
+        per_cal = f"{statistics.median(noop_reqs) / work.calendars:.1f}" if noop_reqs else "–"
+        print(
+            f"| {kind} "
+            f"| {ratio(secs[(kind, 'bare', 'initial')], secs[(kind, 'ours2', 'initial')])} "
+            f"| {ratio(secs[(kind, 'bare', 'initial')], secs[(kind, 'ours1', 'initial')])} "
+            f"| {ratio(secs[(kind, 'vds', 'no-op')], secs[(kind, 'ours2', 'no-op')])} "
+            f"| {per_cal} "
+            f"| {ratio(secs[(kind, 'vds', '1% changed')], secs[(kind, 'ours2', '1% changed')])} |"
+        )
+
+
+def startup_line(with_vdirsyncer: bool) -> None:
+    """Process start-up is part of every vdirsyncer run but not of our in-process runs."""
+    ours = []
+    for _ in range(3):
+        began = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import syncsvc.sync, syncsvc.targets.caldav"],
+            check=True,
+            capture_output=True,
+        )
+        ours.append(time.perf_counter() - began)
+    line = f"start-up (interpreter + imports): syncsvc {statistics.median(ours):.2f} s"
+    if with_vdirsyncer:
+        theirs = [vds.startup_seconds() for _ in range(3)]
+        line += f", vdirsyncer --version {statistics.median(theirs):.2f} s"
+    print(f"\n{line}")
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def measure(args: argparse.Namespace) -> None:
+    kinds = tuple(args.servers.split(","))
+    work = Workload(
+        args.events,
+        args.calendars,
+        make_plan(args.events, args.calendars),
+        make_plan(args.events, args.calendars, changed_items(args.events)),
+    )
+    secs: Samples = defaultdict(list)
+    reqs: Samples = defaultdict(list)
+
+    def record(kind: str, mode: str, values: Mapping[str, Timing]) -> None:
+        for phase, (seconds, requests) in values.items():
+            secs[(kind, mode, phase)].append(seconds)
+            if requests is not None:
+                reqs[(kind, mode, phase)].append(requests)
+
+    with running_servers(kinds) as servers, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for rep in range(args.repeats):
+            for kind, server in servers.items():
+                print(f"run {rep + 1}/{args.repeats} on {kind} ...", file=sys.stderr)
+                record(kind, "ours2", run_ours(server, work, tmp, parallel=2))
+                record(kind, "ours1", run_ours(server, work, tmp, parallel=1))
+                # Settings only to render the files: the URLs do not matter here.
+                shape = settings_for(server, ["/x/"] * work.calendars, tmp, parallel=1)
+                before = files_per_calendar(shape, work.before)
+                seconds, requests = run_bare_puts(server, before)
+                record(kind, "bare", {"initial": (seconds, requests)})
+                if args.vdirsyncer:
+                    after = changed_files(shape, work)
+                    timed = run_vdirsyncer(server, before, after, tmp)
+                    record(kind, "vds", {p: (s, None) for p, (s, _) in timed.items()})
+        if args.vdirsyncer:
+            for kind, server in servers.items():
+                print(f"counting vdirsyncer's requests on {kind} ...", file=sys.stderr)
+                shape = settings_for(server, ["/x/"] * work.calendars, tmp, parallel=1)
+                before, after = files_per_calendar(shape, work.before), changed_files(shape, work)
+                counted = run_vdirsyncer(server, before, after, tmp, count=True)
+                for phase, (_, n) in counted.items():
+                    reqs[(kind, "vds", phase)].extend([n] if n is not None else [])
+        for kind, server in servers.items():
+            print(f"counting syncsvc's requests on the wire on {kind} ...", file=sys.stderr)
+            with counting_proxy(server) as proxy:
+                wire = run_ours(server, work, tmp, parallel=2, proxy=proxy)
+            for phase, (_, n) in wire.items():
+                reqs[(kind, "wire", phase)].extend([n] if n is not None else [])
+    print_tables(secs, reqs, kinds, work)
+    startup_line(args.vdirsyncer)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--calendars", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--servers", default="radicale,xandikos")
+    parser.add_argument(
+        "--no-vdirsyncer", dest="vdirsyncer", action="store_false", help="skip vdirsyncer"
+    )
+    args = parser.parse_args(argv)
+    # The engine logs every calendar at info level; the tables are the output here.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    if args.vdirsyncer:
+        vds.ensure()
+    load = os.getloadavg()
+    print(
+        f"## CalDAV: {args.events:,} events in {args.calendars} calendars, "
+        f"{args.repeats} runs; load average at start {load[0]:.2f} ({os.cpu_count()} cores)"
+    )
+    began = time.perf_counter()
+    measure(args)
+    print(
+        f"\ntotal {time.perf_counter() - began:.0f} s; load average at end {os.getloadavg()[0]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
