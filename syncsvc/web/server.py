@@ -128,6 +128,9 @@ def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
 class _Handler(BaseHTTPRequestHandler):
     ctx: WebContext
     protocol_version = "HTTP/1.1"  # keep-alive: calendar clients and proxies revalidate often
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client's delayed ACK
+    # stalls every answer by ~40 ms (the bench showed 22 req/s for 200s without this).
+    disable_nagle_algorithm = True
     server_version = "syncsvc"
     sys_version = ""
 
