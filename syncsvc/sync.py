@@ -7,7 +7,6 @@ Calendars run in parallel and fail alone: one calendar's TargetError is its own 
 
 from __future__ import annotations
 
-import importlib
 import re
 import threading
 import time
@@ -18,7 +17,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
 from structlog.contextvars import bound_contextvars
@@ -317,11 +315,12 @@ def _feed(
 
 def load_plan_for(settings: Settings) -> Plan:
     """Read the plan the settings name (PlanError when it cannot be read)."""
-    load: Any = importlib.import_module("syncsvc.plan.load")  # the plan readers' entry point
+    from syncsvc.plan.load import PlanSourceSpec, load_plan  # readers load only when needed
+
     people = tuple(
         Person(name=p.name, email=p.email.lower(), aliases=p.aliases) for p in settings.plan.people
     )
-    spec = load.PlanSourceSpec(
+    spec = PlanSourceSpec(
         location=settings.plan_location(),
         format=settings.plan.format,
         year=settings.plan.year,
@@ -331,8 +330,7 @@ def load_plan_for(settings: Settings) -> Plan:
         timeout_seconds=settings.plan.timeout_seconds,
         cache_dir=settings.data_dir / "cache",
     )
-    plan: Plan = load.load_plan(spec)
-    return plan
+    return load_plan(spec)
 
 
 def overrides_for(settings: Settings) -> Overrides:

@@ -279,3 +279,33 @@ def test_summary_lists_changes_for_a_dry_run_and_a_table_after(tmp_path: Path) -
     header, org = table.splitlines()[1], table.splitlines()[2]
     assert header.split()[:4] == ["calendar", "target", "outcome", "create"]
     assert org.split()[:4] == ["org", "folder", "ok", "18"]
+
+
+def test_default_config_end_to_end_reads_the_real_plan(tmp_path: Path) -> None:
+    from syncsvc.settings import load_settings
+
+    config = tmp_path / "config"
+    config.mkdir()
+    for name in ("syncsvc.toml", "overrides.toml", "arsplan-2024.txt"):
+        (config / name).write_bytes((ROOT / "config" / name).read_bytes())
+    settings = load_settings(config / "syncsvc.toml")
+    report = sync.run_sync(settings, now=NOW)
+    assert report.outcome == "ok"
+    assert report.plan_items == len(seed_plan().items)
+    org = next(c for c in report.calendars if c.name == "org")
+    assert org.count(ChangeKind.CREATE) == sum(len(i.occurrences) for i in seed_plan().items)
+    assert (tmp_path / "var" / "public" / "hva-skjer.ics").exists()
+
+
+def test_an_unreadable_plan_stops_before_any_write(tmp_path: Path) -> None:
+    from syncsvc.errors import PlanError
+
+    settings = make_settings(tmp_path)
+    run(settings)
+    before = snapshot(tmp_path)
+    missing = settings.model_copy(
+        update={"plan": settings.plan.model_copy(update={"source": str(tmp_path / "nope.txt")})}
+    )
+    with pytest.raises(PlanError):
+        sync.run_sync(missing, now=NOW)
+    assert snapshot(tmp_path) == before
