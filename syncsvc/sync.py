@@ -52,7 +52,7 @@ class _Work:
     diff: CalendarDiff | None = None
     verdict: Verdict | None = None
     observed_after: dict[str, ObservedEvent] = field(default_factory=dict)
-    started: float = 0.0
+    closed: bool = False
 
 
 def run_sync(
@@ -109,7 +109,7 @@ def run_sync(
                 _feed(settings, desired, works, now)
         finally:
             for w in works:
-                if w.target is not None:
+                if w.target is not None and not w.closed:
                     with suppress(TargetError):
                         w.target.close()
         report.calendars = [w.report for w in works]
@@ -236,6 +236,10 @@ class _Engine:
         work.report.restored = sum(
             1 for c in done.values() if c.reason in (EDITED, DELETED) and c.applied
         )
+        # Close here, not in the engine's cleanup: a target may write on close (the single-file
+        # target does), and a failure then must fail this calendar, not vanish.
+        work.closed = True
+        target.close()
         self.state.save(work.config.name, self.state.get_token(work.config.name), observed)
         work.observed_after = observed
         if work.report.conflicts:

@@ -309,3 +309,23 @@ def test_an_unreadable_plan_stops_before_any_write(tmp_path: Path) -> None:
     with pytest.raises(PlanError):
         sync.run_sync(missing, now=NOW)
     assert snapshot(tmp_path) == before
+
+
+def test_ics_file_calendar_is_written_once_and_then_left_alone(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        calendars=[{"name": "eksport", "target": "ics-file", "path": "export/org.ics"}],
+        person_calendars={"enabled": False},
+        feed={"calendar": None},
+    )
+    state = MemoryState()
+    first = run(settings, state=state)
+    assert first.calendars[0].outcome is Outcome.OK
+    path = tmp_path / "export" / "org.ics"
+    assert path.read_bytes().count(b"BEGIN:VEVENT") == sum(
+        len(i.occurrences) for i in seed_plan().items
+    )
+    before = snapshot(tmp_path)
+    second = run(settings, state=state)
+    assert second.calendars[0].count(ChangeKind.UNCHANGED) == len(second.calendars[0].changes)
+    assert snapshot(tmp_path) == before
