@@ -397,3 +397,14 @@ def test_cached_token_renews_before_expiry() -> None:
     tokens.invalidate()
     assert tokens.token() == "t2"
     assert tokens.fetches == 3
+
+
+def test_the_factory_opens_a_graph_target(fake: FakeGraph) -> None:
+    from syncsvc.targets import factory
+
+    config = GraphCalendar(target="graph", name="staff", mailbox=MAILBOX)
+    target = factory.open_target(config, settings_for(fake), MemoryState())
+    fake.on_exit.append(target.close)
+    assert isinstance(target, GraphTarget)
+    assert isinstance(target, BulkTarget)
+    assert dict(target.observe()) == {}
