@@ -412,6 +412,9 @@ def measure(args: argparse.Namespace) -> None:
     reqs: Samples = defaultdict(list)
 
     def record(kind: str, mode: str, values: Mapping[str, Timing]) -> None:
+        # Progress on stderr, so a cut-short run still leaves its numbers.
+        shown = ", ".join(f"{p} {s:.2f} s/{r}" for p, (s, r) in values.items())
+        print(f"  {kind} {mode}: {shown}", file=sys.stderr, flush=True)
         for phase, (seconds, requests) in values.items():
             secs[(kind, mode, phase)].append(seconds)
             if requests is not None:
