@@ -135,9 +135,10 @@ class SyncRunner:
 class PlanWatch:
     """Notices when the plan (or its overrides file) changes.
 
-    Files: a cheap stat every few seconds, a hash only when size or mtime moved (an editor that
-    rewrites identical bytes does not cause a run). URLs: the plan reader's conditional GET
-    (ETag / Last-Modified, body cached), then a hash of the body.
+    Files: a cheap stat every few seconds, a hash only when size or mtime moved and then held
+    still for one check (an editor that rewrites identical bytes does not cause a run).
+    URLs: the plan reader's conditional GET (ETag / Last-Modified, body cached), then a hash
+    of the body.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -147,6 +148,7 @@ class PlanWatch:
             self.locations.append(str(settings.resolve(settings.plan.overrides)))
         self._stat: dict[str, tuple[int, int] | None] = {}
         self._hash: dict[str, str | None] = {}
+        self._settling: dict[str, tuple[int, int] | None] = {}
         self._cache = settings.data_dir / "cache" / "plan-watch"
         self.prime()
 
@@ -160,14 +162,22 @@ class PlanWatch:
             self._hash[loc] = self._digest(loc)
 
     def changed(self) -> list[str]:
-        """Locations whose content differs from the last check (and remembers the new one)."""
+        """Locations whose content differs from the last check (and remembers the new one).
+
+        A file counts only once its stat has held still for one check: an editor or a copy
+        still writing it must not start a sync on half a plan (which could delete events).
+        """
         out = []
         for loc in self.locations:
             if not is_url(loc):
                 st = _stat(loc)
                 if st == self._stat.get(loc):
                     continue
+                if st != self._settling.get(loc):
+                    self._settling[loc] = st  # moved since the last look: wait for it to settle
+                    continue
                 self._stat[loc] = st
+                self._settling.pop(loc, None)
             digest = self._digest(loc)
             if digest != self._hash.get(loc):
                 self._hash[loc] = digest

@@ -21,7 +21,7 @@ import httpx
 import icalendar
 import pytest
 
-from syncsvc.daemon import DaemonInfo, SyncRunner, expected_period, run_daemon
+from syncsvc.daemon import DaemonInfo, PlanWatch, SyncRunner, expected_period, run_daemon
 from syncsvc.errors import ConfigError, PlanError
 from syncsvc.plan.model import Plan
 from syncsvc.report import CalendarReport, RunReport
@@ -41,6 +41,13 @@ def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE, every: fl
             return True
         time.sleep(every)
     return condition()
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write a file the way careful editors do: a temporary file renamed over it."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 # --- SyncRunner --------------------------------------------------------------------------------
@@ -120,6 +127,31 @@ def test_cron_period_and_bad_cron() -> None:
     assert expected_period(Settings()) == timedelta(minutes=15)
     with pytest.raises(ConfigError, match=r"sync\.cron"):
         expected_period(Settings(sync=SyncSettings(cron="not a cron")))
+
+
+def test_plan_watch_waits_for_the_file_to_settle_and_ignores_identical_bytes(
+    tmp_path: Path,
+) -> None:
+    plan = tmp_path / "plan.txt"
+    plan.write_text("Sommerles\t1.juni\n")
+    settings = Settings(
+        plan=PlanSettings(source=str(plan), overrides=None),
+        sync=SyncSettings(data_dir=str(tmp_path / "var")),
+    )
+    watch = PlanWatch(settings)
+    assert watch.changed() == []
+    plan.write_text("Sommerles\t8.juni\n")
+    assert watch.changed() == []  # just moved: settling
+    assert watch.changed() == [str(plan)]
+    assert watch.changed() == []
+    os.utime(plan, ns=(1, 1))  # touched, same bytes
+    assert watch.changed() == []
+    assert watch.changed() == []
+    plan.write_text("Sommerles\t8.juni\nBiblioteksjefmøte\t10.- 11. april\n")
+    assert watch.changed() == []
+    plan.write_text("Sommerles\t8.juni\nBiblioteksjefmøte\t10.- 11. april\nmore\n")
+    assert watch.changed() == []  # still being written: moved again
+    assert watch.changed() == [str(plan)]
 
 
 # --- run_daemon in a thread with a stand-in engine --------------------------------------------
@@ -219,7 +251,7 @@ def test_daemon_syncs_at_start_and_when_the_plan_changes(daemon: DaemonThread) -
     first = daemon.next_report()
     assert first.plan_source == "version 1"
     assert first.outcome == "ok"
-    daemon.plan_file.write_text("version 2, a date moved\n")
+    replace_text(daemon.plan_file, "version 2, a date moved\n")
     second = daemon.next_report()
     assert second.plan_source == "version 2, a date moved"
     assert daemon.finish() == 0
@@ -236,7 +268,7 @@ def test_a_failed_run_is_recorded_and_the_daemon_keeps_going(daemon: DaemonThrea
     assert info.http_address is not None
     base = f"http://{info.http_address[0]}:{info.http_address[1]}"
     assert httpx.get(f"{base}/readyz").status_code == 503
-    daemon.plan_file.write_text("fixed\n")
+    replace_text(daemon.plan_file, "fixed\n")
     ok = daemon.next_report()
     assert ok.outcome == "ok"
     assert httpx.get(f"{base}/readyz").status_code == 200
