@@ -51,7 +51,7 @@ def ensure_venv(extras: str) -> None:
     constraints = ROOT / "constraints.txt"
     if constraints.exists():
         pip += ["-c", str(constraints)]
-    _run([*pip, "-e", f".[{extras}]"])
+    _run([*pip, "-e", f".[{extras}]" if extras else "."])
     STAMP.write_text(wanted + "\n")
 
 
@@ -70,14 +70,14 @@ def ensure_chromium() -> None:
 
 
 def cmd_run(args: list[str]) -> int:
-    ensure_venv("graph")
+    ensure_venv("")
     command = args or ["sync"]
     print(f"+ syncsvc {' '.join(command)}", flush=True)
     return subprocess.run([str(BIN / "syncsvc"), *command], cwd=ROOT).returncode
 
 
 def cmd_test(args: list[str]) -> int:
-    ensure_venv("graph,dev")
+    ensure_venv("dev")
     ensure_chromium()
     steps = [
         [str(BIN / "ruff"), "check", "syncsvc", "tests", "bench", "dev.py"],
