@@ -9,6 +9,7 @@ Rows are numbered 1, 2, ... across the page; that number is the `line` of `Where
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -30,6 +31,7 @@ _BLOCK = frozenset(
 _CELL = frozenset({"td", "th"})
 _SECTION = frozenset({"thead", "tbody", "tfoot"})
 _MAX_SPAN = 1000
+_MAX_DEPTH = 200
 
 
 @dataclass
@@ -46,8 +48,11 @@ class _TreeBuilder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.root = _Node("#root", {})
         self.stack: list[_Node] = [self.root]
+        self.open: Counter[str] = Counter()  # open elements by tag: most lookups end here
 
     def _nearest(self, tags: frozenset[str], stop: frozenset[str]) -> int | None:
+        if not any(self.open[t] for t in tags):
+            return None
         for i in range(len(self.stack) - 1, 0, -1):
             tag = self.stack[i].tag
             if tag in tags:
@@ -57,6 +62,8 @@ class _TreeBuilder(HTMLParser):
         return None
 
     def _close_to(self, i: int) -> None:
+        for node in self.stack[i:]:
+            self.open[node.tag] -= 1
         del self.stack[i:]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -90,13 +97,16 @@ class _TreeBuilder(HTMLParser):
                     self._close_to(i)
         node = _Node(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
-        if tag not in _VOID:
+        # Past _MAX_DEPTH elements are flattened into their parent: the tree stays shallow
+        # enough for the recursive walk, and a page of 50,000 nested <div>s stays linear.
+        if tag not in _VOID and len(self.stack) < _MAX_DEPTH:
             self.stack.append(node)
+            self.open[tag] += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        if tag not in _VOID and self.stack[-1].tag == tag:
-            self.stack.pop()
+        if tag not in _VOID and self.stack[-1].tag == tag and len(self.stack) > 1:
+            self._close_to(len(self.stack) - 1)
 
     def handle_endtag(self, tag: str) -> None:
         stop = frozenset({"table"}) if tag in _CELL | _SECTION | {"tr"} else frozenset()

@@ -1,0 +1,85 @@
+"""Any input to any reader gives a Plan or a PlanError, never another exception."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncsvc.errors import PlanError
+from syncsvc.plan.load import read_plan_bytes
+from syncsvc.plan.model import Plan
+from tests.plan_docs import SEED_LINES, seed_docx
+
+FORMATS = ["auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"]
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text built from plan-like pieces reaches deep into the readers, not just their first check.
+_PIECES = st.sampled_from(
+    [
+        *SEED_LINES[:20],
+        "\t",
+        "\n",
+        "<table><tr><td rowspan=3>",
+        "<th colspan=99>DATO",
+        "</td></tr>",
+        "<table>",
+        "<br>",
+        "Våren 2024",
+        "Januar",
+        "9. januar: Møte?",
+        "items:\n  - title: x\n",
+        "year: 2024\n",
+        "[[items]]\n",
+        "v/Tone og ",
+        "Team: ",
+        "Kontaktpersoner ved spørsmål:\nTone T tone@x.no\n",
+    ]
+)
+_PLANLIKE = st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=30).map("".join)
+
+
+def _read(data: bytes, fmt: str, name: str) -> None:
+    result: Plan | PlanError
+    try:
+        result = read_plan_bytes(data, name=name, format=fmt)
+    except PlanError as err:
+        result = err
+    if isinstance(result, PlanError):
+        assert result.where is not None  # every reading error says where
+    else:
+        assert isinstance(result, Plan)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@FAST
+@given(data=st.binary(max_size=2000))
+def test_any_bytes(fmt: str, data: bytes) -> None:
+    _read(data, fmt, "plan")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", ["plan.txt", "plan.html", "plan.yaml", "plan.toml"])
+@FAST
+@given(text=_PLANLIKE)
+def test_any_planlike_text(fmt: str, name: str, text: str) -> None:
+    _read(text.encode(), fmt, name)
+
+
+@FAST
+@given(cut=st.integers(min_value=0, max_value=20000), junk=st.binary(max_size=50))
+def test_damaged_docx(cut: int, junk: bytes) -> None:
+    data = _docx()
+    _read(data[:cut] + junk + data[cut + len(junk) :], "table-docx", "plan.docx")
+
+
+@functools.cache
+def _docx() -> bytes:
+    return seed_docx()
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    page = "<h1>Årsplan 2024</h1>" + "<div>" * 20_000 + "x"
+    _read(page.encode(), "table-html", "deep.html")
