@@ -10,6 +10,7 @@ the contact list, and the per-item reading of dates, measures, visibility and pe
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -119,6 +120,7 @@ class Column(StrEnum):
     NOTES = "notes"
 
 
+@functools.lru_cache(maxsize=4096)
 def column_of(header: str) -> Column | None:
     """Which column a header cell names, tolerant of case, accents, spaces and partial words."""
     f = _fold(header)
@@ -219,8 +221,8 @@ class _Raw:
         i = self.header.index.get(col)
         if i is None or i >= len(row.cells):
             return ""
-        c = row.cells[i]
-        return "" if c.spanned and not main else clean(c.text)
+        c = row.cells[i]  # already cleaned by _scan
+        return "" if c.spanned and not main else c.text
 
     def texts(self, col: Column) -> list[tuple[str, Row]]:
         out = []
@@ -284,7 +286,10 @@ def _scan(doc: Document) -> _Reading:
             if r.title is None and not r.seen_table and year_of_title(text) is not None:
                 r.title = text
             continue
-        cells = [clean(c.text) for c in block.cells]
+        block = Row(
+            tuple(Cell(clean(c.text), c.spanned) for c in block.cells), block.line, block.tentative
+        )
+        cells = [c.text for c in block.cells]
         if not any(cells):
             continue  # a blank row does not end the item above: continuation rows may follow
         if in_contacts:
@@ -316,7 +321,7 @@ def _scan(doc: Document) -> _Reading:
             continue  # rows before the plan table's header (layout tables and the like)
         t = header.index[Column.TITLE]
         title_cell = block.cells[t] if t < len(block.cells) else Cell("")
-        if not clean(title_cell.text) or title_cell.spanned:
+        if not title_cell.text or title_cell.spanned:
             if current is not None:
                 current.rows.append(block)
             else:
@@ -336,6 +341,7 @@ def _scan(doc: Document) -> _Reading:
     return r
 
 
+_DIGIT = re.compile(r"\d")
 _HVA_SKJER = re.compile(r"hva\W*skjer", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\d.,])\d{1,4}(?![\d.,]\d)")
 
@@ -436,6 +442,8 @@ class _ItemBuilder:
         scheduled = {o.first_day for o in occurrences}
         for col in (Column.RESPONSIBLE, Column.COMPETENCE, Column.VISIBILITY, Column.NOTES):
             for text, row in raw.texts(col):
+                if not _DIGIT.search(text):
+                    continue  # every date form of the grammar has a number; skip plain prose
                 for occ in date_grammar.find_dates(text, year, tz=self.tz):
                     if occ.first_day in scheduled:
                         continue
