@@ -19,6 +19,8 @@ _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
 def strip_inline(text: str) -> str:
     """Text without the export's inline markup: '<i>Dag1:</i> x' -> 'Dag1: x'."""
+    if not any(c in text for c in "<[*_&"):
+        return text
     text = _LINK.sub(r"\1", text)
     text = _TAG.sub("", text)
     text = _EMPHASIS.sub(r"\2", text)
