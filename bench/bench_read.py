@@ -1,6 +1,6 @@
 """Read the seed plan table replicated to 10,000 rows; print rows per second (no asserts).
 
-    .venv/bin/python bench/bench_read.py
+.venv/bin/python bench/bench_read.py
 """
 
 from __future__ import annotations
