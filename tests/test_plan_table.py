@@ -137,3 +137,23 @@ def test_table_without_header_is_an_error() -> None:
 
     with pytest.raises(PlanError, match="no plan table"):
         _plan("Årsplan 2024\nA\tB\n")
+
+
+def test_continuation_rows_that_go_back_in_the_calendar_roll_into_next_year() -> None:
+    text = (
+        "Årsplan 2024\n"
+        "AKTIVITET\tDATO\n"
+        "Tirsdagsmøter\t20. august 17. desember\n"
+        "\t14. januar\n"
+        "\t11. februar\n"
+        "Sommerles\t1. juni\n"
+        "\t3. juni\n"
+    )
+    meetings, summer = _plan(text).items
+    assert [o.first_day for o in meetings.occurrences] == [
+        date(2024, 8, 20),
+        date(2024, 12, 17),
+        date(2025, 1, 14),
+        date(2025, 2, 11),
+    ]
+    assert [o.first_day for o in summer.occurrences] == [date(2024, 6, 1), date(2024, 6, 3)]

@@ -424,6 +424,14 @@ class _ItemBuilder:
         reasons: list[str] = []
         for text, row in raw.texts(Column.DATES):
             reading = date_grammar.read_dates(text, year, tz=self.tz)
+            if occurrences and reading.occurrences:
+                # A continuation row that goes back in the calendar ("17. desember" then
+                # "14. januar") continues into the next year, as a list within a cell does.
+                last = occurrences[-1].first_day
+                if reading.occurrences[0].first_day < last:
+                    later = date_grammar.read_dates(text, year + 1, tz=self.tz)
+                    if later.occurrences and later.occurrences[0].first_day >= last:
+                        reading, year = later, year + 1
             found = reading.occurrences
             if row.tentative or raw.rows[0].tentative:
                 found = tuple(
