@@ -1,8 +1,6 @@
-# ruff: noqa: E501  (the seed plan is embedded verbatim; its lines are long)
 """Forms of the seed plan for tests: the seed text itself, and HTML and DOCX made from it.
 
-The seed (the real Årsplan 2024, a tab-separated export) is embedded so the tests do not depend
-on an untracked file. `seed_html` and `seed_docx` build the same table as HTML (with `<th>`,
+The seed (the real Årsplan 2024, a tab-separated export) is `config/arsplan-2024.txt`. `seed_html` and `seed_docx` build the same table as HTML (with `<th>`,
 `<br>`, `<i>`, a rowspan and colspans) and as a Word document (with vertical and horizontal
 merges), so every reader can be checked against the text reading.
 """
@@ -14,74 +12,12 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-SEED_LINES = (
-    "",
-    "",
-    "Årsplan 2024 (oppdatert 01.03.24)",
-    "",
-    "Noen arrangementer/seminarer/forum mm er ikke tatt med her – husk også å sjekke vår kalender [Hva skjer? - Troms fylkesbibliotek](#)",
-    "",
-    "Overgang til nytt biblioteksystem for bibliotekene som skal gå over til Quria er i gang og vil foregå fram til sein høst.",
-    "",
-    "OBS! Årsplanen vil oppdateres etter hvert som mer blir bestemt.",
-    "",
-    "Endringer/forskyvninger kan komme gjennom hele planperioden.",
-    "",
-    "Våren 2024",
-    "",
-    "ARBEIDSOPPGAVER AKTIVITETER\tDATO/TID\tKNYTTET TIL TILTAK NR\tSAMARBEID/ANSVAR\tKOMPETANSE\tSYNLIGGJØRING\tANNET EGNE NOTATER",
-    "Etablere mentorordning (kollegaveiledning) for nytilsatte biblioteksjefer\t\t12\tFylkesbiblioteket v/Linda/Marit (pluss annen kontaktperson på fylkesbiblioteket)\tMarit har laget forslag til opplegg for samhandlingen. Koordinere og vurdere: Hvem kan være mentor?\tRekruttere mentorer Ikke vært i kontakt med noen, det gjøres ved hvert enkelt tilfelle.\tGjennomføres i forlengelse av introduksjon til nytilsatte biblioteksjefer, når noen ønsker en mentor.",
-    "Etablere rutiner for faste møter med kommunene\tStartes opp når ny leder er på plass\t1 5\tFylkesbiblioteket v/leder Hvem deltar på møtene? Leder + en rådgiver\tFørste møte arrangert med Harstad 1. februar 2024\t\tMarit har laget plan/agenda (rutiner) for regelmessige møter med kommunene",
-    "Styrke de regionale samarbeidene\t\t6\tKontaktpersoner på fylkesbiblioteket: Nord-Troms – Tone Midt-Troms – Ellen Sør-Troms - Trine\t\t\tAvklare fylkesbiblioteket og regionenes rolle",
-    "",
-    "Opprette programråd\t\t10\tFylkesbiblioteket v/Ellen og Edel inngår i team De regionale samarbeidene UB (ved behov) Andre?\tKompetansebehov vurderes ved ulike satsinger\tProgramrådet skal være behjelpelig med/medvirke til synliggjøring av felles tiltak\tProgramrådets arbeid ses i sammenheng med gjennomføring av store prosjekter og fellessatsinger og arrangementer. Nedsettes i mars Teambeskrivelse - Hva er programrådets mandat, budsjett, tiltak og aktiviteter som inngår i programrådets ansvar.",
-    "---------------------\t--\t----\t--\t--\t--\t---",
-    "",
-    "Temamøter mellom folkebibliotekene og fylkesbiblioteket «Tirsdagsmøter»\t16.januar OK 20.februar OK 19.mars 16.april 21.mai 18.juni\t4\tFylkesbiblioteket v/Trine i samarbeid med Finnmark\t\t\t",
-    "«Ledertema» på tirsdagsmøte – en gang i semesteret\tTirsdagsmøtet 16. Januar – Kartleggingen Gjennomført\t4 12\tFylkesbiblioteket\t\t\t",
-    "Kompetansetiltak Kunnskapsaktør – en gang i semesteret\tTirsdagsmøtet 20.februar Kompetansebanken Gjennomført\t15\tFylkesbiblioteket UB, andre bidragsytere\t\t\t<u>Kompetansebank - Kompetansebank (bibliotekutvikling.no)</u>",
-    "Biblioteksjefmøte\t10.- 11. april\t2 7 15 16\tFylkesbiblioteket UB ved UIT\t<i>Dag1:</i> Biblioteksjefmøte med diverse saker <i>Dag 2:</i>\t\tTeam: Linda, Trine og Tone",
-    "",
-    "\t\t\t\tForskningsbasert kunnskap i folkebibliotek Ansvarlig Tone\t\tBiblioteksjefmøtet er tema på avdelingsmøtene fram til møtet er gjennomført.",
-    "Sommerles\tOppstart 1.juni\t22\tFylkesbiblioteket v/Linda Folkebibliotekene\t\t\t",
-    'Prosjektet «Livslang lesing»\t\t19 21 22 23 24 25\tFylkesbiblioteket V/Ellen og Marit\t\t\tOppstartseminar 7. mars Innspillmøter/kartlegging våren 2024 Tema på biblioteksjefmøtet Delekonferanse "Lesekultur for de minste" 23. og 24.mai',
-    "Oppstartsmøte «Livslang lesing»\t7. mars\t\tFylkesbiblioteket v/ Ellen og Marit\t\t\tSamarbeid med UIT",
-    "Stimulere til økt samarbeid med barnehager og helsestasjoner for å fremme lesing og leselyst for de minste\t\t20 22\tFylkesbiblioteket v/Ellen De regionale samarbeidene Folkebibliotekene\t\t\tAktiv formidling-prosjekt og «Livslang lesing»-prosjekt Midler fra Nasjonalbiblioteket",
-    "Rekruttere studenter til studium på Oslo Met: «Forskningsbasert kunnskap i folkebibliotek». Oppstart studium høsten 2024\t\t11 15 16\tFylkesbiblioteket v/ Tone\t\t\tOppfølging mm.",
-    "",
-    "Videreføre satsingen på å utvikle folkebibliotekene som Kunnskapsaktører tilpasset sitt lokalsamfunn – (diverse knyttet til Oslo Met-studiet)\t\t15\tFylkesbiblioteket v/Tone UB Senja Skjervøy Studiebibliotekene\tTema dag 2 på biblioteksjefmøte\t\t",
-    "Opprette ressursbank\t\t13\tFylkesbiblioteket v/Trine Folkebibliotekene\t\t\tVi bruker Kompetansebanken på bibliotekutvikling.no",
-    "Revitalisere arbeidet med bibliotekromutvikling «Bibliotekrom 2.0»\t\t27\tFylkesbiblioteket v/Marit\t\t\tBibliotekromutvikling skal inn som en del av Livslang lesing-prosjektet Følge opp de som melder inn behov.",
-    "",
-    "Høsten 2024",
-    "",
-    "ARBEIDSOPPGAVER AKTIVITETER\tDATO/TID\tKNYTTE T TIL TILTAK NR\tSAMARBEID/ANSVAR\tKOMPETANSE\tSYNLIGGJØRING\tANNET EGNE NOTATER",
-    'Temamøter mellom folkebibliotekene og fylkesbiblioteket «Tirsdagsmøter»\t20. august 17. september 15. oktober 19. november\t4\tFylkesbiblioteket v/Trine i samarbeid med Finnmark\t\tTemaoversikt i "Hva skjer"-kalender\t',
-    "",
-    "\t17. desember\t\t\t\t\t",
-    "«Ledertema» på tirsdagsmøte – en gang i semesteret\tTirsdagsmøte\t12\tFylkesbiblioteket\tØnskede tema: Ikke avklart\tTemaoversikt i “Hva skjer”-kalender\t",
-    "Kompetansetiltak Kunnskapsaktør – en gang i semesteret\tTirsdagsmøte\t15\tFylkesbiblioteket UB, andre bidragsytere\tØnskede tema: Ikke avklart\tTemaoversikt i “Hva skjer”-kalender\t",
-    "Biblioteksjefmøte i Tromsø\t8.-9. oktober\t2 3 12\t\tTema på dag 2: Livslang lesing-prosjektet\t\tInvitere biblioteksjefenes ledere til dag 2",
-    "«Livslang lesing»-prosjekt\t\t19 21 22 23 24 25\tFylkesbiblioteket v/Ellen og Marit\t\t\tStudietur Utvikle prosjektsøknad",
-    "Samisk språkuke\tUke 43\t24\tFylkesbiblioteket\t\t\t",
-    "IBBY\t?\t22\tFylkesbiblioteket\t\t\t",
-    "",
-    "Kontaktpersoner ved spørsmål:",
-    "",
-    "Ellen Berg Larsen ellen.larsen@tromsfylke.no",
-    "",
-    "Trine Mellem trine.mellem@tromsfylke.no",
-    "",
-    "Linda M. Tindholm linda.m.tindholm@tromsfylke.no",
-    "",
-    "Edel Olsen edel.olsen@tromsfylke.no",
-    "",
-    "Tone Mikkelsen tone.mikkelsen@tromsfylke.no",
-    "",
-    "Marit Andersen Somby marit.andersen.somby@tromsfylke.no",
-)
-SEED_TEXT = "\n".join(SEED_LINES)
+# The seed is the example plan the default configuration reads (a copy of the real one).
+SEED_PATH = Path(__file__).resolve().parent.parent / "config" / "arsplan-2024.txt"
+SEED_TEXT = SEED_PATH.read_text(encoding="utf-8")
+SEED_LINES = tuple(SEED_TEXT.split("\n"))
 SEED_NAME = "arsplan-2024.txt"
 
 _MARKUP = re.compile(r"(</?[iub]>|\[[^\]]*\]\([^)]*\))")

@@ -187,10 +187,11 @@ def _item(plan: Plan, key: str) -> PlanItem:
     return next(i for i in plan.items if i.key == key)
 
 
-def test_embedded_seed_matches_the_config_copy() -> None:
-    copy = Path(__file__).parent.parent / "config" / "arsplan-2024.txt"
-    if copy.exists():
-        assert copy.read_text("utf-8") == SEED_TEXT
+def test_example_plan_is_the_real_seed_unchanged() -> None:
+    """config/arsplan-2024.txt is a verbatim copy of the shared seed (kept beside the repo)."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "arsplan-2024.txt"
+    assert shared.exists(), f"the shared seed should be beside the project: {shared}"
+    assert shared.read_text("utf-8") == SEED_TEXT
 
 
 def test_title_year_and_directory(plan: Plan) -> None:
