@@ -1,8 +1,9 @@
 """Forms of the seed plan for tests: the seed text itself, and HTML and DOCX made from it.
 
-The seed (the real Årsplan 2024, a tab-separated export) is `config/arsplan-2024.txt`. `seed_html` and `seed_docx` build the same table as HTML (with `<th>`,
-`<br>`, `<i>`, a rowspan and colspans) and as a Word document (with vertical and horizontal
-merges), so every reader can be checked against the text reading.
+The seed (the real Årsplan 2024, a tab-separated export) is `config/arsplan-2024.txt`.
+`seed_html` and `seed_docx` build the same table as HTML (with `<th>`, `<br>`, `<i>`, a rowspan
+and colspans) and as a Word document (with vertical and horizontal merges), so every reader can
+be checked against the text reading.
 """
 
 from __future__ import annotations
