@@ -1,0 +1,66 @@
+"""`syncsvc plan show|export|check` and `sync` through the real command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from tests.test_cli import ROOT, syncsvc
+
+SEED = ROOT / "config" / "arsplan-2024.txt"
+
+
+def test_plan_show_lists_semesters_items_and_problems() -> None:
+    result = syncsvc("plan", "show", str(SEED))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.index("Våren 2024") < out.index("Høsten 2024")
+    assert "Samisk språkuke" in out
+    assert "21.10.2024–27.10.2024" in out
+    assert "'leder' is a role" in out
+
+
+def test_plan_export_json_and_yaml_agree() -> None:
+    as_json = json.loads(syncsvc("plan", "export", str(SEED), "--format", "json").stdout)
+    as_yaml = yaml.safe_load(syncsvc("plan", "export", str(SEED), "--format", "yaml").stdout)
+    assert [i["key"] for i in as_json["items"]] == [i["key"] for i in as_yaml["items"]]
+    assert len(as_json["items"]) == 23
+    assert {p["email"] for p in as_json["people"]} >= {"trine.mellem@tromsfylke.no"}
+
+
+def test_plan_check_exit_code_follows_errors(tmp_path: Path) -> None:
+    assert syncsvc("plan", "check", str(SEED)).returncode == 0
+    bad = tmp_path / "plan.txt"
+    # 30. februar does not exist: an error, reported with its place.
+    bad.write_text("Årsplan 2024\nAKTIVITET\tDATO/TID\nMøte\t30. februar\n", encoding="utf-8")
+    result = syncsvc("plan", "check", str(bad))
+    assert result.returncode == 1
+    assert f"error: {bad}:3 (column DATO/TID)" in result.stdout
+
+
+def test_unreadable_plan_is_one_line_exit_4(tmp_path: Path) -> None:
+    binary = tmp_path / "plan.bin"
+    binary.write_bytes(b"\x00\x01\x02garbage\xff" * 10)
+    result = syncsvc("plan", "show", str(binary))
+    assert result.returncode == 4
+    assert result.stderr.strip().splitlines() == [
+        f"syncsvc: plan error: {binary}: the plan looks like binary data, not text"
+    ]
+
+
+def test_sync_with_broken_plan_writes_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("compose"))
+    toml = config / "syncsvc.toml"
+    assert syncsvc("--config", str(toml), "sync").returncode == 0
+    calendars = tmp_path / "var" / "calendars"
+    before = {p: p.read_bytes() for p in calendars.rglob("*.ics")}
+    assert len(before) > 20
+    (config / "arsplan-2024.txt").write_bytes(b"")
+    result = syncsvc("--config", str(toml), "sync")
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+    assert {p: p.read_bytes() for p in calendars.rglob("*.ics")} == before
