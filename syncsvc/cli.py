@@ -24,34 +24,47 @@ if TYPE_CHECKING:
 log = get_logger("syncsvc.cli")
 
 
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # Accepted before and after the command (`syncsvc --config X run` and `syncsvc run --config X`);
+    # after the command they default to SUPPRESS so they never overwrite a value given before it.
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $SYNCSVC_CONFIG, then config/syncsvc.toml)",
+        default=default,
+    )
+    parser.add_argument(
+        "--secrets-dir",
+        metavar="DIR",
+        help="directory of secret files (default: $SYNCSVC_SECRETS_DIR)",
+        default=default,
+    )
+    parser.add_argument("--log-format", choices=["auto", "json", "console"], default=default)
+    parser.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], default=default
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="syncsvc",
         description="Keep staff and public calendars in step with the annual plan.",
     )
     parser.add_argument("--version", action="version", version=f"syncsvc {__version__}")
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="configuration file (default: $SYNCSVC_CONFIG, then config/syncsvc.toml)",
-    )
-    parser.add_argument(
-        "--secrets-dir",
-        metavar="DIR",
-        help="directory of secret files (default: $SYNCSVC_SECRETS_DIR)",
-    )
-    parser.add_argument("--log-format", choices=["auto", "json", "console"])
-    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    plan = sub.add_parser("plan", help="read the plan: show, export, check")
+    plan = sub.add_parser("plan", help="read the plan: show, export, check", parents=[common])
     plan_sub = plan.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     for name, text in (
         ("show", "show the plan as a table grouped by semester, then its problems"),
         ("export", "export the plan as JSON or canonical YAML"),
         ("check", "check the plan; exit 1 when it has errors"),
     ):
-        p = plan_sub.add_parser(name, help=text, description=text)
+        p = plan_sub.add_parser(name, help=text, description=text, parents=[common])
         p.add_argument("source", nargs="?", help="file or http(s) URL (default: from config)")
         p.add_argument(
             "--input-format",
@@ -69,21 +82,33 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "export":
             p.add_argument("--format", choices=["json", "yaml"], default="json")
 
-    sync = sub.add_parser("sync", help="sync the calendars once", description="Sync once.")
+    sync = sub.add_parser(
+        "sync", help="sync the calendars once", description="Sync once.", parents=[common]
+    )
     sync.add_argument("--dry-run", action="store_true", help="show the changes; write nothing")
     sync.add_argument(
         "--force", action="store_true", help="apply even if the deletion guard refuses"
     )
     sync.add_argument("--json", action="store_true", help="print the run report as JSON")
 
-    sub.add_parser("run", help="run the daemon: scheduled syncs, public feed, HTTP endpoints")
+    sub.add_parser(
+        "run",
+        help="run the daemon: scheduled syncs, public feed, HTTP endpoints",
+        parents=[common],
+    )
 
-    status = sub.add_parser("status", help="show the last runs and each calendar's state")
+    status = sub.add_parser(
+        "status", help="show the last runs and each calendar's state", parents=[common]
+    )
     status.add_argument("--json", action="store_true")
 
-    config = sub.add_parser("config", help="configuration")
+    config = sub.add_parser("config", help="configuration", parents=[common])
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
-    config_sub.add_parser("check", help="validate and print the effective settings, secrets masked")
+    config_sub.add_parser(
+        "check",
+        help="validate and print the effective settings, secrets masked",
+        parents=[common],
+    )
     return parser
 
 

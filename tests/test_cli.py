@@ -54,3 +54,11 @@ def test_missing_config_file(tmp_path: Path) -> None:
 def test_usage_error_exit_code() -> None:
     result = syncsvc("frobnicate")
     assert result.returncode == 2
+
+
+def test_global_options_work_before_and_after_the_command(tmp_path: Path) -> None:
+    missing = tmp_path / "none.toml"
+    for args in (("--config", str(missing), "status"), ("status", "--config", str(missing))):
+        result = syncsvc(*args)
+        assert result.returncode == 3
+        assert str(missing) in result.stderr
