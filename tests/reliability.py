@@ -8,18 +8,14 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from syncsvc.core.events import DesiredEvent
 from syncsvc.core.ical import observe_ical
@@ -27,7 +23,7 @@ from syncsvc.core.overrides import Overrides
 from syncsvc.core.route import desired_events, expand_calendars
 from syncsvc.plan.model import Occurrence, Plan, PlanItem
 from syncsvc.settings import Settings
-from tests.servers import PASSWORD, USER, DavServer, _stop, _wait_until_up, free_port
+from tests.servers import DavServer
 
 OSLO = ZoneInfo("Europe/Oslo")
 _UID = re.compile(rb"^UID:(.*)$", re.MULTILINE)
@@ -39,65 +35,21 @@ _QUERY = b"""<?xml version="1.0" encoding="utf-8"?>
 _TITLES = ("Styremøte", "Tirsdagsmøte", "Fagdag", "Åpen dag", "Leseløft", "Bokbad", "Kurs")
 
 
-# --- a quick Radicale ------------------------------------------------------------------------
-
-
-def start_quick_radicale(root: Path) -> DavServer:
-    """Radicale as in tests/servers.py, but without fsync: the server is never killed here,
-    only syncsvc is, and a write costs ~3 ms instead of ~50 ms, which keeps hundreds of
-    seeded runs within the suite's time budget."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "htpasswd").write_text(f"{USER}:{PASSWORD}\n")
-    port = free_port()
-    config = root / "config"
-    config.write_text(
-        f"[server]\nhosts = 127.0.0.1:{port}\n"
-        f"[auth]\ntype = htpasswd\nhtpasswd_filename = {root / 'htpasswd'}\n"
-        "htpasswd_encryption = plain\ndelay = 0\n"
-        f"[storage]\nfilesystem_folder = {root / 'collections'}\n_filesystem_fsync = False\n"
-        "[logging]\nlevel = warning\n"
-    )
-    log = root / "radicale.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", str(config)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = DavServer(
-        kind="radicale",
-        url=f"http://127.0.0.1:{port}/",
-        calendar_home=f"/{USER}/",
-        username=USER,
-        password=PASSWORD,
-        process=process,
-    )
-    _wait_until_up(server, log)
-    return server
-
-
-@pytest.fixture(scope="session")
-def quick_radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
-    server = start_quick_radicale(tmp_path_factory.mktemp("radicale-quick"))
-    yield server
-    _stop(server)
-
-
 # --- synthetic plans ----------------------------------------------------------------------
 
 
-def _occurrence(rng: random.Random) -> Occurrence:
-    day = date(2024, 2, 1) + timedelta(days=rng.randrange(0, 300))
+def _occurrence(rng: random.Random, year: int) -> Occurrence:
+    day = date(year, 2, 1) + timedelta(days=rng.randrange(0, 300))
     if rng.random() < 0.3:
         start = datetime(day.year, day.month, day.day, rng.choice((9, 10, 13, 14)), 0, tzinfo=OSLO)
         return Occurrence(start=start, end=start + timedelta(minutes=rng.choice((60, 90, 120))))
     return Occurrence(start=day, end=day + timedelta(days=rng.choice((1, 1, 1, 2))))
 
 
-def _item(rng: random.Random, number: int) -> PlanItem:
-    occurrences = tuple(_occurrence(rng) for _ in range(rng.choice((1, 1, 1, 2))))
+def _item(rng: random.Random, number: int, year: int) -> PlanItem:
+    occurrences = tuple(_occurrence(rng, year) for _ in range(rng.choice((1, 1, 1, 2))))
     return PlanItem(
-        key=f"v24/aktivitet-{number}",
+        key=f"v{year % 100}/aktivitet-{number}",
         title=f"{rng.choice(_TITLES)} {number}",
         occurrences=occurrences,
         public=rng.random() < 0.4,
@@ -105,9 +57,43 @@ def _item(rng: random.Random, number: int) -> PlanItem:
     )
 
 
-def synthetic_plan(rng: random.Random, items: int) -> Plan:
-    """A plan of `items` dated items (some timed, some public), all after 1 February 2024."""
-    return Plan(title="Årsplan 2024", year=2024, items=tuple(_item(rng, n) for n in range(items)))
+def synthetic_plan(rng: random.Random, items: int, year: int = 2024) -> Plan:
+    """A plan of `items` dated items (some timed, some public), all after 1 February `year`."""
+    return Plan(
+        title=f"Årsplan {year}", year=year, items=tuple(_item(rng, n, year) for n in range(items))
+    )
+
+
+_MONTHS = (
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+)
+
+
+def activity_list(rng: random.Random, events: int, year: int, *, first: int = 0) -> str:
+    """A plan in the activity-list format (quick to read): `events` one-day activities named
+    "Aktivitet <n>" (n from `first`), on seeded days of `year`."""
+    days = sorted(
+        (date(year, 1, 5) + timedelta(days=rng.randrange(0, 350)), n)
+        for n in range(first, first + events)
+    )
+    lines, month = [f"Aktivitetsliste {year}"], 0
+    for day, n in days:
+        if day.month != month:
+            month = day.month
+            lines.append(f"{_MONTHS[month - 1].capitalize()} {year}")
+        lines.append(f"{day.day}. {_MONTHS[month - 1]}: Aktivitet {n}")
+    return "\n".join(lines) + "\n"
 
 
 def edit_plan(plan: Plan, rng: random.Random, next_number: int) -> tuple[Plan, int]:
@@ -117,7 +103,8 @@ def edit_plan(plan: Plan, rng: random.Random, next_number: int) -> tuple[Plan, i
     for _ in range(rng.randrange(0, 4)):  # moved dates
         i = rng.randrange(len(items))
         items[i] = dataclasses.replace(
-            items[i], occurrences=tuple(_occurrence(rng) for _ in items[i].occurrences)
+            items[i],
+            occurrences=tuple(_occurrence(rng, plan.year) for _ in items[i].occurrences),
         )
     for _ in range(rng.randrange(0, 3)):  # renamed titles (same key: an update)
         i = rng.randrange(len(items))
@@ -126,7 +113,7 @@ def edit_plan(plan: Plan, rng: random.Random, next_number: int) -> tuple[Plan, i
         if len(items) > 20:
             items.pop(rng.randrange(len(items)))
     for _ in range(rng.randrange(0, 3)):  # added
-        items.append(_item(rng, next_number))
+        items.append(_item(rng, next_number, plan.year))
         next_number += 1
     return dataclasses.replace(plan, items=tuple(items)), next_number
 
