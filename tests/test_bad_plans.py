@@ -17,9 +17,10 @@ import pytest
 from syncsvc.core.ical import observe_ical
 from syncsvc.errors import PlanError
 from syncsvc.plan.load import read_plan_bytes
+from syncsvc.plan.model import PlanItem
 from syncsvc.plan.present import plan_to_yaml
 from syncsvc.report import ChangeKind
-from syncsvc.settings import Settings
+from syncsvc.settings import FeedSettings, FolderCalendar, PlanSettings, Settings, SyncSettings
 from syncsvc.state import MemoryState
 from syncsvc.sync import run_sync
 from tests.plan_docs import SEED_NAME, SEED_TEXT, seed_html
@@ -27,15 +28,16 @@ from tests.reliability import folder_objects, uids_in
 
 NOW = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)  # before every seed event
 SEED_TITLE = "Biblioteksjefmøte i Tromsø"
+BIG_CELL = "END:VCALENDAR\r\n" + "ø" * 400_000 + "x" * 200_000  # 1 MB of UTF-8
 INJECTION = "Fagdag X\r\nBEGIN:VEVENT\r\nUID:evil@example.org\r\nSUMMARY:Injisert\r\nEND:VEVENT"
 
 
 def settings_for(tmp_path: Path, plan: Path, fmt: str = "auto") -> Settings:
     return Settings(
-        plan={"source": str(plan), "format": fmt, "max_bytes": 2_000_000},
-        sync={"data_dir": str(tmp_path / "var")},
-        calendars=[{"name": "org", "target": "folder", "path": "org"}],
-        feed={"calendar": None},
+        plan=PlanSettings(source=str(plan), format=fmt, max_bytes=2_000_000),  # type: ignore[arg-type]
+        sync=SyncSettings(data_dir=str(tmp_path / "var")),
+        calendars=(FolderCalendar(name="org", target="folder", path="org"),),
+        feed=FeedSettings(calendar=None),
     )
 
 
@@ -133,13 +135,10 @@ def test_latin1_plan_reads_like_the_utf8_one_and_changes_nothing(
     assert report.plan_problems >= 1  # the cp1252 warning is reported
 
 
-def _seed_with(change: Callable[[str], dict[str, str]]) -> str:
+def _seed_with(change: Callable[[PlanItem], PlanItem]) -> str:
     """The seed plan as canonical YAML with one item changed."""
     plan = read_plan_bytes(SEED_TEXT.encode(), name=SEED_NAME)
-    items = tuple(
-        dataclasses.replace(i, **change(i.title)) if i.title == SEED_TITLE else i
-        for i in plan.items
-    )
+    items = tuple(change(i) if i.title == SEED_TITLE else i for i in plan.items)
     assert items != plan.items
     return plan_to_yaml(dataclasses.replace(plan, items=items))
 
@@ -147,14 +146,12 @@ def _seed_with(change: Callable[[str], dict[str, str]]) -> str:
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda t: {"title": INJECTION}, id="ical-in-title"),
-        pytest.param(
-            lambda t: {"notes": "END:VCALENDAR\r\n" + "ø" * 400_000 + "x" * 200_000}, id="1mb-cell"
-        ),
+        pytest.param(lambda i: dataclasses.replace(i, title=INJECTION), id="ical-in-title"),
+        pytest.param(lambda i: dataclasses.replace(i, notes=BIG_CELL), id="1mb-cell"),
     ],
 )
 def test_hostile_text_stays_inside_its_event(
-    change: Callable[[str], dict[str, str]],
+    change: Callable[[PlanItem], PlanItem],
     populated: tuple[Path, MemoryState, dict[str, bytes]],
     tmp_path: Path,
 ) -> None:
