@@ -312,6 +312,8 @@ def _cmd_config(args: argparse.Namespace) -> int:
     data = settings.model_dump(mode="json", exclude={"config_path"})
     sys.stdout.write(f"# configuration: {settings.config_path}\n")
     sys.stdout.write(f"# data directory: {settings.data_dir}\n")
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    # SecretStr fields dump masked, but a plain field can still hold one (user:password@ in
+    # a server URL): the printed settings go through the same redaction as log lines.
+    sys.stdout.write(redact(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
     sys.stdout.write("configuration ok\n")
     return 0
