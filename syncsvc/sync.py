@@ -236,11 +236,15 @@ class _Engine:
         work.report.restored = sum(
             1 for c in done.values() if c.reason in (EDITED, DELETED) and c.applied
         )
+        # Save before closing: a target that keeps its own memory (CalDAV) saves on close what
+        # it saw after our writes (edits made meanwhile, and the sync token past them); saving
+        # the engine's older view after that would pair stale events with the new token and
+        # hide those edits from every later run.
+        self.state.save(work.config.name, self.state.get_token(work.config.name), observed)
         # Close here, not in the engine's cleanup: a target may write on close (the single-file
         # target does), and a failure then must fail this calendar, not vanish.
         work.closed = True
         target.close()
-        self.state.save(work.config.name, self.state.get_token(work.config.name), observed)
         work.observed_after = observed
         if work.report.conflicts:
             work.report.notes.append(f"{work.report.conflicts} event(s) changed while syncing")
