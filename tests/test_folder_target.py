@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import pytest
 from syncsvc.core.events import DesiredEvent, EventContent
 from syncsvc.core.ical import event_to_ical
 from syncsvc.errors import ConflictError
-from syncsvc.targets.folder import FolderTarget, file_name
+from syncsvc.targets.folder import STALE_TEMP_SECONDS, FolderTarget, file_name
 from syncsvc.targets.icsfile import IcsFileTarget
 
 FOREIGN = (
@@ -96,3 +98,19 @@ def test_ics_file_target_refuses_to_clobber_a_concurrent_change(tmp_path: Path) 
     with pytest.raises(ConflictError):
         target.close()
     assert path.read_bytes() == FOREIGN
+
+
+def test_stale_temporary_files_of_crashed_writes_are_cleared(tmp_path: Path) -> None:
+    (tmp_path / "cal").mkdir()
+    stale = tmp_path / "cal" / ".syncsvc-abc.tmp"
+    fresh = tmp_path / "cal" / ".syncsvc-def.tmp"
+    foreign = tmp_path / "cal" / ".other.tmp"
+    for path in (stale, fresh, foreign):
+        path.write_bytes(b"partial")
+    old = time.time() - STALE_TEMP_SECONDS - 10
+    os.utime(stale, (old, old))
+    os.utime(foreign, (old, old))
+    FolderTarget("cal", tmp_path / "cal").observe()
+    assert not stale.exists()
+    assert fresh.exists()  # might belong to a write in progress
+    assert foreign.exists()  # not ours

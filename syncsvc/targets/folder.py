@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+# Temporary files older than this are leftovers of a crashed write (a live write takes ms).
+STALE_TEMP_SECONDS = 3600
 _SAFE_UID = re.compile(r"^[A-Za-z0-9@._+-]{1,200}$")
 
 
@@ -65,6 +68,9 @@ class FolderTarget:
                 f"cannot list {self.path}: {err.strerror}", calendar=self.name
             ) from None
         for entry in entries:
+            if entry.startswith(".syncsvc-") and entry.endswith(".tmp"):
+                self._remove_stale_temp(entry)
+                continue
             if not entry.endswith(".ics") or entry.startswith("."):
                 continue
             event = self._read(entry)
@@ -76,6 +82,14 @@ class FolderTarget:
             found[event.uid] = event
             self._files[event.uid] = entry
         return found
+
+    def _remove_stale_temp(self, entry: str) -> None:
+        """A write interrupted by a crash leaves its temporary file; clear it once it is old
+        enough that no live write can own it."""
+        path = self.path / entry
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS:
+                path.unlink()
 
     def observe_one(self, uid: str) -> ObservedEvent | None:
         entry = self._files.get(uid, file_name(uid))

@@ -102,16 +102,20 @@ class PlanModel(_Strict):
 # --------------------------------------------------------------------------- parsing + lines
 
 
+# libyaml's loader when PyYAML was built with it: the pure-Python one is ~10x slower.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml_data(text: str, name: str) -> tuple[Any, yaml.Node | None]:
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 # Aliases can multiply a small file into a huge structure ("billion laughs").
                 raise PlanError(
                     "YAML anchors and aliases are not supported", where=_at(name, event)
                 )
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
