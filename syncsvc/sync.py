@@ -33,7 +33,7 @@ from syncsvc.report import CalendarReport, Change, ChangeKind, Outcome, RunRepor
 from syncsvc.settings import CalendarConfig, Settings
 from syncsvc.state import MemoryState, TargetState
 from syncsvc.targets import factory
-from syncsvc.targets.base import Target
+from syncsvc.targets.base import BulkTarget, Target
 from syncsvc.targets.folder import write_atomic
 
 log = structlog.get_logger(__name__)
@@ -225,11 +225,14 @@ class _Engine:
         observed = dict(planned.observed)
         done: dict[str, Change] = {}
         total = len(planned.changes)
-        for index, change in enumerate(planned.changes, start=1):
+        pending = list(planned.changes)
+        if isinstance(target, BulkTarget):
+            pending = self._apply_bulk(work, target, planned, pending, observed, done)
+        offset = total - len(pending)
+        for index, change in enumerate(pending, start=1):
             if self._apply_change(work, target, planned, change, observed):
                 done[change.uid] = replace(change, applied=True)
-            if self.progress is not None:
-                self.progress(work.config.name, index, total)
+            self._progress(work, offset + index, total)
         work.report.changes = [done.get(c.uid, c) for c in planned.changes] + list(
             planned.unchanged
         )
@@ -248,6 +251,57 @@ class _Engine:
         work.observed_after = observed
         if work.report.conflicts:
             work.report.notes.append(f"{work.report.conflicts} event(s) changed while syncing")
+
+    def _progress(self, work: _Work, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(work.config.name, done, total)
+
+    def _apply_bulk(
+        self,
+        work: _Work,
+        target: BulkTarget,
+        planned: CalendarDiff,
+        changes: list[Change],
+        observed: dict[str, ObservedEvent],
+        done: dict[str, Change],
+    ) -> list[Change]:
+        """Creates and deletes in batches; returns what is left for one-by-one writes
+        (updates, and batch items that met a conflict: those get the re-read and retry)."""
+        creates = [c for c in changes if c.kind is ChangeKind.CREATE]
+        deletes = [c for c in changes if c.kind is ChangeKind.DELETE]
+        if len(creates) + len(deletes) < 2:
+            return changes
+        retry: set[str] = set()
+        failure: TargetError | None = None
+        if creates:
+            results = target.create_many([planned.desired[c.uid] for c in creates])
+            for c in creates:
+                result = results.get(c.uid)
+                if isinstance(result, ObservedEvent):
+                    observed[c.uid] = result
+                    done[c.uid] = replace(c, applied=True)
+                elif isinstance(result, ConflictError) or result is None:
+                    retry.add(c.uid)
+                else:
+                    failure = failure or result
+        if deletes:
+            gone = target.delete_many([observed[c.uid] for c in deletes])
+            for c in deletes:
+                error = gone.get(c.uid, ConflictError("no result"))
+                if error is None:
+                    observed.pop(c.uid, None)
+                    done[c.uid] = replace(c, applied=True)
+                elif isinstance(error, ConflictError):
+                    retry.add(c.uid)
+                else:
+                    failure = failure or error
+        if failure is not None:
+            # Record what did land, then fail the calendar as a single write would.
+            self.state.save(work.config.name, self.state.get_token(work.config.name), observed)
+            raise failure
+        batched = {c.uid for c in creates + deletes} - retry
+        self._progress(work, len(batched), len(changes))
+        return [c for c in changes if c.uid not in batched]
 
     def _apply_change(
         self,

@@ -7,11 +7,12 @@ A target lists only the events that carry our ownership marker, and writes condi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from syncsvc.core.events import DesiredEvent, ObservedEvent
+from syncsvc.errors import TargetError
 
 
 @dataclass(slots=True)
@@ -52,3 +53,18 @@ class Target(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BulkTarget(Protocol):
+    """Optional: a target that writes many events in few requests (Graph's `$batch`).
+
+    Results are per UID: an ObservedEvent (or None for a delete) on success, else the error
+    (ConflictError for a 412, which the engine handles like a single write's conflict).
+    """
+
+    def create_many(
+        self, events: Sequence[DesiredEvent]
+    ) -> dict[str, ObservedEvent | TargetError]: ...
+
+    def delete_many(self, olds: Sequence[ObservedEvent]) -> dict[str, TargetError | None]: ...

@@ -19,14 +19,14 @@ import ipaddress
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from syncsvc.core.events import DesiredEvent, EventContent, ObservedEvent
 from syncsvc.errors import ConfigError, ConflictError, TargetError
 from syncsvc.targets import graph_event as ge
-from syncsvc.targets.base import Target, TargetStats
+from syncsvc.targets.base import BulkTarget, Target, TargetStats
 from syncsvc.targets.graph_auth import (
     TokenProvider,
     client_credentials_tokens,
@@ -48,17 +48,6 @@ if TYPE_CHECKING:
     from syncsvc.state import TargetState
 
 PAGE_SIZE = 100
-
-
-@runtime_checkable
-class BulkTarget(Protocol):
-    """Optional: targets that write many events in few requests. Results are per UID."""
-
-    def create_many(
-        self, events: Sequence[DesiredEvent]
-    ) -> dict[str, ObservedEvent | TargetError]: ...
-
-    def delete_many(self, olds: Sequence[ObservedEvent]) -> dict[str, TargetError | None]: ...
 
 
 class GraphTarget:
