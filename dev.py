@@ -73,7 +73,14 @@ def cmd_run(args: list[str]) -> int:
     ensure_venv("")
     command = args or ["sync"]
     print(f"+ syncsvc {' '.join(command)}", flush=True)
-    return subprocess.run([str(BIN / "syncsvc"), *command], cwd=ROOT).returncode
+    code = subprocess.run([str(BIN / "syncsvc"), *command], cwd=ROOT).returncode
+    if not args and code == 0:
+        print(
+            "\nCalendars: var/calendars/ (one .ics per event); public feed: "
+            "var/public/hva-skjer.ics\n"
+            "More: python3 dev.py run plan show | sync --dry-run | status | run (the daemon)"
+        )
+    return code
 
 
 def cmd_test(args: list[str]) -> int:
