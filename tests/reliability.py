@@ -21,6 +21,7 @@ from syncsvc.core.events import DesiredEvent
 from syncsvc.core.ical import observe_ical
 from syncsvc.core.overrides import Overrides
 from syncsvc.core.route import desired_events, expand_calendars
+from syncsvc.norwegian import MONTH_NAMES
 from syncsvc.plan.model import Occurrence, Plan, PlanItem
 from syncsvc.settings import Settings
 from tests.servers import DavServer
@@ -64,22 +65,6 @@ def synthetic_plan(rng: random.Random, items: int, year: int = 2024) -> Plan:
     )
 
 
-_MONTHS = (
-    "januar",
-    "februar",
-    "mars",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "desember",
-)
-
-
 def activity_list(rng: random.Random, events: int, year: int, *, first: int = 0) -> str:
     """A plan in the activity-list format (quick to read): `events` one-day activities named
     "Aktivitet <n>" (n from `first`), on seeded days of `year`."""
@@ -91,8 +76,8 @@ def activity_list(rng: random.Random, events: int, year: int, *, first: int = 0)
     for day, n in days:
         if day.month != month:
             month = day.month
-            lines.append(f"{_MONTHS[month - 1].capitalize()} {year}")
-        lines.append(f"{day.day}. {_MONTHS[month - 1]}: Aktivitet {n}")
+            lines.append(f"{MONTH_NAMES[month - 1].capitalize()} {year}")
+        lines.append(f"{day.day}. {MONTH_NAMES[month - 1]}: Aktivitet {n}")
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,8 @@ from syncsvc.settings import CalDAVServer
 from syncsvc.state import MemoryState
 from syncsvc.targets.base import Target, TargetStats
 from syncsvc.targets.caldav import CalDAVTarget, object_name
-from syncsvc.targets.caldav_http import DavHttp, RetryPolicy, redact, retry_after_seconds
+from syncsvc.targets.caldav_http import DavHttp, RetryPolicy, redact
+from syncsvc.targets.retry import retry_after_seconds
 from tests.servers import PASSWORD, DavServer, open_caldav, server_config
 from tests.target_contract import FOREIGN, event
 

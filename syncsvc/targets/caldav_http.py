@@ -12,7 +12,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -23,6 +22,7 @@ from niquests.structures import CaseInsensitiveDict
 from syncsvc.errors import AuthError, TargetError
 from syncsvc.settings import CalDAVServer
 from syncsvc.targets.base import TargetStats
+from syncsvc.targets.retry import retry_after_seconds
 
 # Statuses worth another try: the server said "later" or failed in passing.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -72,20 +72,6 @@ def redact(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass

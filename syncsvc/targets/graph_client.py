@@ -18,8 +18,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -27,6 +25,7 @@ import httpx
 from syncsvc.errors import AuthError, TargetError
 from syncsvc.targets.base import TargetStats
 from syncsvc.targets.graph_auth import TokenProvider
+from syncsvc.targets.retry import retry_after_seconds
 
 JSON = dict[str, Any]
 BATCH_LIMIT = 20  # documented maximum of sub-requests in one $batch
@@ -288,17 +287,7 @@ def _sub_response(item: Any) -> SubResponse:
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent."""
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return retry_after_seconds(headers.get("retry-after") or headers.get("Retry-After"))
 
 
 def _json_object(reply: httpx.Response) -> JSON:

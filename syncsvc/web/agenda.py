@@ -17,21 +17,8 @@ from itertools import groupby
 
 import icalendar
 
-WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
-MONTHS = (
-    "januar",
-    "februar",
-    "mars",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "desember",
-)
+from syncsvc.norwegian import MONTH_NAMES, WEEKDAY_NAMES
+
 MAX_EVENTS = 300  # a page, not an archive
 MAX_DESCRIPTION = 600  # characters shown of a description
 
@@ -123,8 +110,8 @@ def day_text(day: date, *, weekday: bool = True, month: bool = True) -> str:
     """'tirsdag 17. september'."""
     out = f"{day.day}."
     if month:
-        out += f" {MONTHS[day.month - 1]}"
-    return f"{WEEKDAYS[day.weekday()]} {out}" if weekday else out
+        out += f" {MONTH_NAMES[day.month - 1]}"
+    return f"{WEEKDAY_NAMES[day.weekday()]} {out}" if weekday else out
 
 
 def clock_text(value: datetime) -> str:
@@ -153,7 +140,7 @@ def when_text(event: AgendaEvent) -> tuple[str, str]:
 
 
 def month_heading(day: date) -> str:
-    return f"{MONTHS[day.month - 1].capitalize()} {day.year}"
+    return f"{MONTH_NAMES[day.month - 1].capitalize()} {day.year}"
 
 
 # --- rendering -------------------------------------------------------------------------------

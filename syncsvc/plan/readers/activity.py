@@ -18,23 +18,10 @@ from __future__ import annotations
 
 import re
 
+from syncsvc.norwegian import MONTH_NAMES
 from syncsvc.plan.table import Document, Para, Row
 
-_MONTHS = (
-    "januar",
-    "februar",
-    "mars",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "desember",
-)
-_MONTH = "|".join(_MONTHS)
+_MONTH = "|".join(MONTH_NAMES)
 _HEADING = re.compile(rf"^\s*(?P<month>{_MONTH})(?:\s+(?P<year>(?:19|20)\d\d))?\s*:?\s*$", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•–]\s+)?")
 # The date part ends at the first colon that is not inside a clock time ("kl. 10:00").
