@@ -126,7 +126,7 @@ class CalDAVTarget:
             raise ConflictError(f"event {event.uid} exists already ({href})", calendar=self.name)
         if reply.status not in (200, 201, 204):
             raise self._rejected("PUT", event.uid, reply)
-        return self._written(href, data, reply.etag, event.uid)
+        return self._written(href, event, 0, reply.etag)
 
     def update(self, old: ObservedEvent, event: DesiredEvent, sequence: int) -> ObservedEvent:
         if not old.etag:
@@ -140,7 +140,7 @@ class CalDAVTarget:
             raise self._rejected("PUT", old.uid, reply)
         if old.drifted:
             self.stats.restored += 1
-        return self._written(old.remote_id, data, reply.etag, event.uid)
+        return self._written(old.remote_id, event, sequence, reply.etag)
 
     def delete(self, old: ObservedEvent) -> None:
         headers = {"If-Match": old.etag} if old.etag else {}
@@ -277,17 +277,28 @@ class CalDAVTarget:
                 return event
         return None
 
-    def _written(self, href: str, data: bytes, etag: str | None, uid: str) -> ObservedEvent:
+    def _written(
+        self, href: str, event: DesiredEvent, sequence: int, etag: str | None
+    ) -> ObservedEvent:
         if etag is None:
             # Some servers omit the ETag when they rewrite what we sent: read it back once.
             check = self._http.request("GET", href, headers={"Accept": "text/calendar"})
             etag = check.etag if check.status == 200 else None
-        event = observe_ical(data, remote_id=href, etag=etag)
-        if event is None:
-            raise TargetError(f"event {uid}: rendered data is not ours (bug)", calendar=self.name)
-        self._remember(event)
+        # What we just wrote is what we rendered: no need to parse our own bytes again.
+        observed = ObservedEvent(
+            uid=event.uid,
+            remote_id=href,
+            etag=etag,
+            stored_hash=event.content_hash,
+            actual_hash=event.content_hash,
+            sequence=sequence,
+            start=event.content.start,
+            end=event.content.end,
+            summary=event.content.summary,
+        )
+        self._remember(observed)
         self._dirty = True
-        return event
+        return observed
 
     def _remember(self, event: ObservedEvent) -> None:
         self._forget_uid(event.uid)
