@@ -7,7 +7,7 @@
 
 A virtual environment is created in .venv on first use and refreshed whenever pyproject.toml
 or constraints.txt change. `test` also installs what the tests need that PyPI does not carry
-(Debian's chromium for the browser test) when it is missing and this is a root shell with apt.
+(Debian's chromium, node and npm) when it is missing and this is a root shell with apt.
 """
 
 from __future__ import annotations
@@ -55,18 +55,19 @@ def ensure_venv(extras: str) -> None:
     STAMP.write_text(wanted + "\n")
 
 
-def ensure_chromium() -> None:
-    """The browser test drives Debian's chromium; PyPI cannot provide a browser here."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+def ensure_system_tools() -> None:
+    """What PyPI cannot provide: Debian's chromium for the browser test, node and npm for the
+    ical.js check. Installed with apt when missing and this is a root shell."""
+    wanted = {"chromium": "chromium", "node": "nodejs", "npm": "npm"}
+    missing = [pkg for tool, pkg in wanted.items() if not shutil.which(tool)]
+    if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print(
-            "warning: chromium is missing and cannot be installed here; the browser test will fail"
-        )
+        print(f"warning: missing {', '.join(missing)} and cannot install them; tests will fail")
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     _run(["apt-get", "update", "-qq"], env=env)
-    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
 
 
 def cmd_run(args: list[str]) -> int:
@@ -85,7 +86,7 @@ def cmd_run(args: list[str]) -> int:
 
 def cmd_test(args: list[str]) -> int:
     ensure_venv("dev")
-    ensure_chromium()
+    ensure_system_tools()
     steps = [
         [str(BIN / "ruff"), "check", "syncsvc", "tests", "bench", "dev.py"],
         [str(BIN / "ruff"), "format", "--check", "syncsvc", "tests", "bench", "dev.py"],
