@@ -39,3 +39,20 @@ class MemoryState:
     def save(self, calendar: str, token: str | None, events: Mapping[str, ObservedEvent]) -> None:
         self._tokens[calendar] = token
         self._events[calendar] = dict(events)
+
+
+class ReadOnlyState:
+    """A view of another TargetState that ignores saves: a dry run must leave no trace,
+    not even an advanced sync token (the next real run must still see what changed)."""
+
+    def __init__(self, inner: TargetState) -> None:
+        self._inner = inner
+
+    def get_token(self, calendar: str) -> str | None:
+        return self._inner.get_token(calendar)
+
+    def get_events(self, calendar: str) -> dict[str, ObservedEvent]:
+        return self._inner.get_events(calendar)
+
+    def save(self, calendar: str, token: str | None, events: Mapping[str, ObservedEvent]) -> None:
+        return None

@@ -31,7 +31,7 @@ from syncsvc.errors import ConflictError, TargetError
 from syncsvc.plan.model import Person, Plan
 from syncsvc.report import CalendarReport, Change, ChangeKind, Outcome, RunReport
 from syncsvc.settings import CalendarConfig, Settings
-from syncsvc.state import MemoryState, TargetState
+from syncsvc.state import MemoryState, ReadOnlyState, TargetState
 from syncsvc.targets import factory
 from syncsvc.targets.base import BulkTarget, Target
 from syncsvc.targets.folder import write_atomic
@@ -70,6 +70,8 @@ def run_sync(
     run_id = run_id or uuid.uuid4().hex[:12]
     now = now or datetime.now(UTC)
     state = state if state is not None else MemoryState()
+    if dry_run:
+        state = ReadOnlyState(state)
     with bound_contextvars(run_id=run_id):
         plan = plan if plan is not None else load_plan_for(settings)
         overrides = overrides_for(settings)

@@ -240,3 +240,23 @@ def test_a_server_down_fails_its_calendars_only(
         assert "pw-not-shown" not in error
     assert {len(world.hrefs(f"{k}-xan")) for k in KINDS} == {4, 2}
     assert no_sleep  # it retried (bounded) before giving up
+
+
+def test_a_dry_run_leaves_no_trace_in_the_state(world: World) -> None:
+    assert world.run(PLAN_1).outcome == "ok"
+    name = "org-rad"
+    event = next(e for e in world.state.get_events(name).values() if e.summary == "Åpen dag")
+    server = world.servers["rad"]
+    server.delete_raw(server.url.rstrip("/") + event.remote_id)
+    token, remembered = world.state.get_token(name), world.state.get_events(name)
+
+    dry = run_sync(world.settings(), plan=PLAN_1, state=world.state, now=NOW, dry_run=True)
+    assert dry.outcome == "ok"
+    assert world.state.get_token(name) == token  # not advanced by the dry run
+    assert world.state.get_events(name) == remembered
+
+    real = world.run(PLAN_1)
+    report = next(c for c in real.calendars if c.name == name)
+    assert [(c.summary, c.reason) for c in report.changes if c.kind is ChangeKind.CREATE] == [
+        ("Åpen dag", "deleted in calendar: restored")
+    ]
