@@ -59,9 +59,11 @@ class CalDAVTarget:
         self._path = urlsplit(self._url).path
         self._state = state
         self._token = state.get_token(name)
-        self._known: dict[str, ObservedEvent] = {
-            xml.href_key(e.remote_id): e for e in state.get_events(name).values()
-        }
+        # Owned events by href key, and their keys by UID (so a write costs O(1), not a scan).
+        self._known: dict[str, ObservedEvent] = {}
+        self._keys_by_uid: dict[str, set[str]] = {}
+        for event in state.get_events(name).values():
+            self._put(xml.href_key(event.remote_id), event)
         self._use_sync = use_sync_collection
         self._dirty = False  # we wrote since the last sync-collection
         self._observed = False
@@ -77,14 +79,15 @@ class CalDAVTarget:
             present = {xml.href_key(e.href) for e in changed}
             gone |= {key for key in self._known if key not in present}
         for key in gone:
-            self._known.pop(key, None)
+            self._drop(key)
         stale = [e.href for e in changed if e.etag is None or self._known_etag(e.href) != e.etag]
         self._fetch(stale)
         self._observed = True
         return self._by_uid()
 
     def observe_one(self, uid: str) -> ObservedEvent | None:
-        href = next((e.remote_id for e in self._known.values() if e.uid == uid), None)
+        keys = self._keys_by_uid.get(uid)
+        href = self._known[min(keys)].remote_id if keys else None
         href = href or self._path + object_name(uid)
         reply = self._http.request("GET", href, headers={"Accept": "text/calendar"})
         if reply.status == 200:
@@ -149,7 +152,7 @@ class CalDAVTarget:
             raise ConflictError(f"event {old.uid} changed on the server", calendar=self.name)
         if reply.status not in (200, 204, 404):  # 404: somebody deleted it already
             raise self._rejected("DELETE", old.uid, reply)
-        self._known.pop(xml.href_key(old.remote_id), None)
+        self._drop(xml.href_key(old.remote_id))
         self._dirty = True
 
     def close(self) -> None:
@@ -230,7 +233,7 @@ class CalDAVTarget:
             return
         changed, gone, _ = result
         for key in gone:
-            self._known.pop(key, None)
+            self._drop(key)
         # Our own writes come back with the etags we recorded; anything else changed meanwhile.
         self._fetch([e.href for e in changed if self._known_etag(e.href) != e.etag])
         self._dirty = False
@@ -255,9 +258,9 @@ class CalDAVTarget:
                     else None
                 )
                 if event is None:
-                    self._known.pop(key, None)  # gone, or not ours (any more)
+                    self._drop(key)  # gone, or not ours (any more)
                 else:
-                    self._known[key] = event
+                    self._put(key, event)
 
     def _query_uid(self, uid: str) -> ObservedEvent | None:
         reply = self._http.request(
@@ -302,11 +305,25 @@ class CalDAVTarget:
 
     def _remember(self, event: ObservedEvent) -> None:
         self._forget_uid(event.uid)
-        self._known[xml.href_key(event.remote_id)] = event
+        self._put(xml.href_key(event.remote_id), event)
 
     def _forget_uid(self, uid: str) -> None:
-        for key in [k for k, e in self._known.items() if e.uid == uid]:
-            del self._known[key]
+        for key in list(self._keys_by_uid.get(uid, ())):
+            self._drop(key)
+
+    def _put(self, key: str, event: ObservedEvent) -> None:
+        self._drop(key)
+        self._known[key] = event
+        self._keys_by_uid.setdefault(event.uid, set()).add(key)
+
+    def _drop(self, key: str) -> None:
+        event = self._known.pop(key, None)
+        if event is not None:
+            keys = self._keys_by_uid.get(event.uid)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._keys_by_uid[event.uid]
 
     def _known_etag(self, href: str) -> str | None:
         known = self._known.get(xml.href_key(href))
