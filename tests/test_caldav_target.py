@@ -318,12 +318,8 @@ def test_server_down_names_url_without_credentials(dead_url: str) -> None:  # no
     assert sleeps.calls == [0.25]
 
 
-def test_bearer_token_is_sent(xandikos: DavServer) -> None:  # noqa: F811
-    calendar = xandikos.new_calendar("bearer")
-    config = CalDAVServer(url=xandikos.url, auth="bearer", token=SecretStr("tok-123"))
-    target = make_target(xandikos, calendar, MemoryState(), config=config)
-    wire = Wire()
-    wire.install(target)
+def authorization_headers(target: CalDAVTarget) -> list[str]:
+    """Record the Authorization header of every request the target sends from now on."""
     seen: list[str] = []
     real_request = target._http._session.request
 
@@ -336,6 +332,16 @@ def test_bearer_token_is_sent(xandikos: DavServer) -> None:  # noqa: F811
         return response
 
     target._http._session.request = spy  # type: ignore[method-assign,assignment]
+    return seen
+
+
+def test_bearer_token_is_sent(xandikos: DavServer) -> None:  # noqa: F811
+    calendar = xandikos.new_calendar("bearer")
+    config = CalDAVServer(url=xandikos.url, auth="bearer", token=SecretStr("tok-123"))
+    target = make_target(xandikos, calendar, MemoryState(), config=config)
+    wire = Wire()
+    wire.install(target)
+    seen = authorization_headers(target)
     target.observe()
     assert seen == ["Bearer tok-123"]
 
@@ -390,18 +396,7 @@ def test_no_netrc_or_environment_credentials(
     monkeypatch.setenv("CALDAV_PASSWORD", "from-env")
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9/")
     target = make_target(xandikos, calendar, MemoryState())
-    seen: list[str] = []
-    real_request = target._http._session.request
-
-    def spy(method: str, url: str, **kw: Any) -> niquests.Response:
-        response = real_request(method, url, **kw)
-        sent = response.request
-        assert sent is not None
-        assert sent.headers is not None
-        seen.append(str(sent.headers.get("Authorization", "")))
-        return response
-
-    target._http._session.request = spy  # type: ignore[method-assign,assignment]
+    seen = authorization_headers(target)
     assert dict(target.observe()) == {}  # reached directly, not via the bogus proxy
     assert seen == [""]
 

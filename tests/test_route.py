@@ -28,6 +28,25 @@ def seed_plan() -> Plan:
     return build_plan(read_text_table(text, "arsplan-2024.txt"))
 
 
+def with_first_tuesday_moved(plan: Plan) -> Plan:
+    """The seed plan with the first autumn Tirsdagsmøte moved a week (20 -> 27 August)."""
+    items = tuple(
+        dataclasses.replace(
+            i,
+            occurrences=(
+                dataclasses.replace(
+                    i.occurrences[0], start=date(2024, 8, 27), end=date(2024, 8, 28)
+                ),
+                *i.occurrences[1:],
+            ),
+        )
+        if i.key == TUESDAYS
+        else i
+        for i in plan.items
+    )
+    return dataclasses.replace(plan, items=items)
+
+
 @cache
 def seed_overrides() -> Overrides:
     return load_overrides(ROOT / "config" / "overrides.toml")
@@ -70,21 +89,7 @@ def test_uids_are_stable_shared_across_calendars_and_survive_a_date_move() -> No
     assert public_uids <= {e.uid for e in first["org"]}
 
     plan = seed_plan()
-    moved_items = tuple(
-        dataclasses.replace(
-            i,
-            occurrences=(
-                dataclasses.replace(
-                    i.occurrences[0], start=date(2024, 8, 27), end=date(2024, 8, 28)
-                ),
-                *i.occurrences[1:],
-            ),
-        )
-        if i.key == TUESDAYS
-        else i
-        for i in plan.items
-    )
-    moved = route(dataclasses.replace(plan, items=moved_items))["org"]
+    moved = route(with_first_tuesday_moved(plan))["org"]
     before = {e.uid: e for e in first["org"]}
     after = {e.uid: e for e in moved}
     assert before.keys() == after.keys()

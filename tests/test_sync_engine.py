@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from syncsvc.settings import Settings
 from syncsvc.state import MemoryState
 from syncsvc.targets import factory
 from syncsvc.targets.folder import FolderTarget
-from tests.test_route import ROOT, TUESDAYS, seed_plan
+from tests.test_route import ROOT, seed_plan, with_first_tuesday_moved
 
 NOW = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)  # before every seed event
 FOREIGN = (
@@ -90,22 +90,8 @@ def test_moved_date_is_one_update_with_the_same_uid_and_file(tmp_path: Path) -> 
     settings = make_settings(tmp_path)
     run(settings)
     plan = seed_plan()
-    items = tuple(
-        dataclasses.replace(
-            i,
-            occurrences=(
-                dataclasses.replace(
-                    i.occurrences[0], start=date(2024, 8, 27), end=date(2024, 8, 28)
-                ),
-                *i.occurrences[1:],
-            ),
-        )
-        if i.key == TUESDAYS
-        else i
-        for i in plan.items
-    )
     files_before = set((tmp_path / "calendars" / "org").iterdir())
-    report = run(settings, dataclasses.replace(plan, items=items))
+    report = run(settings, with_first_tuesday_moved(plan))
     org = next(c for c in report.calendars if c.name == "org")
     updates = [c for c in org.changes if c.kind is ChangeKind.UPDATE]
     assert len(updates) == 1
