@@ -261,7 +261,6 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
 
 @pytest.fixture(scope="session")
 def radicale_bcrypt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
-    pytest.importorskip("bcrypt")
     server = start_radicale(tmp_path_factory.mktemp("radicale-bcrypt"), encryption="bcrypt")
     yield server
     _stop(server)

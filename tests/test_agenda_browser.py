@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api
 
 from syncsvc.statestore import SqliteState
 from syncsvc.web import WebContext, make_server, serve_in_thread
@@ -49,9 +50,8 @@ def agenda_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_agenda_in_a_real_browser(agenda_url: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # dev.py installs Debian's chromium; without it this check fails rather than skips.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (apt-get install chromium)"
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -120,6 +120,5 @@ def test_agenda_in_a_real_browser(agenda_url: str, tmp_path: Path) -> None:
 def test_chromium_path_is_the_debian_one() -> None:
     # The CI script installs Debian's chromium; a moved binary should fail here, loudly.
     found = shutil.which("chromium")
-    if found is None:
-        pytest.skip("chromium not installed")
+    assert found is not None, "chromium is not installed (apt-get install chromium)"
     assert Path(found).resolve() == Path(CHROMIUM).resolve()

@@ -392,7 +392,6 @@ def _start_of(events: dict[str, icalendar.Event], title: str) -> list[date]:
 
 @pytest.mark.slow
 def test_daemon_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
-    pytest.importorskip("syncsvc.plan.load", reason="the plan loader has not landed yet")
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     shutil.copy(ROOT / "config" / "arsplan-2024.txt", config_dir / "arsplan-2024.txt")
