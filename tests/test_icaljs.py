@@ -24,9 +24,8 @@ NPM = shutil.which("npm")
 @pytest.fixture(scope="module")
 def icaljs() -> Path:
     # dev.py installs node and npm; without them this check fails rather than skips.
-    assert NODE and NPM, (
-        "node and npm are needed for the ical.js check (apt-get install nodejs npm)"
-    )
+    assert NODE, "node is needed for the ical.js check (apt-get install nodejs)"
+    assert NPM, "npm is needed for the ical.js check (apt-get install npm)"
     if not (JS / "node_modules" / "ical.js").is_dir():
         subprocess.run(
             [str(NPM), "install", "--no-audit", "--no-fund"],
