@@ -447,7 +447,7 @@ def format_status(data: Mapping[str, Any]) -> str:
             outcome = cal.get("outcome") or "never synced"
             lines.append(
                 f"  {cal.get('name', ''):<{width}}  {outcome:<8} {cal.get('at') or '-'}  "
-                f"{_counts_text(cal.get('counts') or {})}  {cal.get('events', 0)} events"
+                f"{_counts_text(cal.get('counts') or {})}  {_plural(cal.get('events', 0), 'event')}"
             )
             if cal.get("error"):
                 lines.append(f"  {'':<{width}}  error: {cal['error']}")
@@ -517,3 +517,7 @@ def decode_when(text: str | None) -> date | datetime | None:
         except ZoneInfoNotFoundError:
             return datetime.fromisoformat(naive).replace(tzinfo=UTC)
     return datetime.fromisoformat(body)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
