@@ -190,7 +190,8 @@ def test_status_and_its_text_form(tmp_path: Path) -> None:
     text = format_status(data)
     assert "partial" in text
     assert "server said 503" in text
-    assert "1 events" in text
+    assert "1 event" in text
+    assert "1 events" not in text
     assert "3 undated" in text
 
 
