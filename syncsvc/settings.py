@@ -73,6 +73,9 @@ class CalDAVServer(_Strict):
     ca_bundle: str | None = None
     timeout_seconds: float = 30.0
     max_parallel: int = Field(default=2, ge=1)  # calendars synced at once on this server
+    # Make a calendar's collection (MKCALENDAR) on the first write when its URL does not exist,
+    # e.g. for person calendars; off by default: we do not create things on a server unasked.
+    create_calendars: bool = False
 
 
 class GraphSettings(_Strict):

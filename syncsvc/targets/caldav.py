@@ -39,6 +39,10 @@ def object_name(uid: str) -> str:
     return f"{cleaned}-{digest}.ics"
 
 
+class _CalendarMissing(Exception):
+    """The calendar collection answered 404."""
+
+
 class CalDAVTarget:
     """Target protocol over one calendar collection; memory lives in TargetState."""
 
@@ -50,8 +54,13 @@ class CalDAVTarget:
         calendar_url: str,
         state: TargetState,
         use_sync_collection: bool = True,
+        create_missing: bool = False,
+        displayname: str | None = None,
     ) -> None:
         self.name = name
+        self._create_missing = create_missing
+        self._displayname = displayname or name
+        self._missing = False  # the collection does not exist (yet): made on the first write
         self.stats: TargetStats = http.stats
         self._http = http
         url = http.absolute(calendar_url)
@@ -71,9 +80,17 @@ class CalDAVTarget:
     # --- reading ------------------------------------------------------------------------
 
     def observe(self) -> Mapping[str, ObservedEvent]:
-        listing = self._sync(self._token) if self._use_sync else None
-        if listing is None:
-            listing = self._etag_listing()
+        try:
+            listing = self._sync(self._token) if self._use_sync else None
+            if listing is None:
+                listing = self._etag_listing()
+        except _CalendarMissing:
+            if not self._create_missing:
+                raise TargetError(f"calendar not found: {self._url}", calendar=self.name) from None
+            # Created on the first write, so a dry run leaves the server as it was.
+            self._missing = True
+            self.stats.notes.append("calendar does not exist yet: created on the first write")
+            listing = ([], set(), True)
         changed, gone, complete = listing
         if complete:
             present = {xml.href_key(e.href) for e in changed}
@@ -106,6 +123,8 @@ class CalDAVTarget:
     # --- writing ------------------------------------------------------------------------
 
     def create(self, event: DesiredEvent) -> ObservedEvent:
+        if self._missing:
+            self._make_calendar()
         href = self._path + object_name(event.uid)
         data = event_to_ical(event, sequence=0)
 
@@ -167,6 +186,21 @@ class CalDAVTarget:
 
     # --- internals ----------------------------------------------------------------------
 
+    def _make_calendar(self) -> None:
+        reply = self._http.request(
+            "MKCALENDAR",
+            self._url,
+            body=xml.mkcalendar(self._displayname),
+            headers={"Content-Type": "application/xml; charset=utf-8"},
+        )
+        # 405: it exists after all (made meanwhile by someone else); fine.
+        if reply.status not in (200, 201, 405):
+            raise TargetError(
+                f"cannot create calendar {self._url} (HTTP {reply.status})", calendar=self.name
+            )
+        self._missing = False
+        self.stats.notes.append(f"created calendar {self._url}")
+
     def _sync(self, token: str | None) -> tuple[list[xml.Entry], set[str], bool] | None:
         """(changed entries, gone keys, complete listing?) via sync-collection; None when the
         server has no sync-collection (the caller falls back to an etag listing)."""
@@ -180,6 +214,8 @@ class CalDAVTarget:
                 body=xml.sync_collection(token),
                 headers={"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
             )
+            if reply.status == 404:
+                raise _CalendarMissing
             if reply.status != 207:
                 if token and reply.status in (400, 403, 409, 410, 412):
                     # RFC 6578 3.2: the token expired or is unknown (403 valid-sync-token; Xandikos
@@ -220,7 +256,7 @@ class CalDAVTarget:
             headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
         )
         if reply.status == 404:
-            raise TargetError(f"calendar not found: {self._url}", calendar=self.name)
+            raise _CalendarMissing
         if reply.status != 207:
             raise self._rejected("PROPFIND", "calendar", reply)
         entries = [e for e in self._parse(reply).entries if not e.href.endswith("/")]
@@ -370,4 +406,11 @@ def open_target(calendar: CalDAVCalendar, settings: Settings, state: TargetState
         ca_bundle=ca_bundle,
     )
     url = urljoin(http.base_url, quote(calendar.url, safe="/:@%?=&~+"))
-    return CalDAVTarget(name=calendar.name, http=http, calendar_url=url, state=state)
+    return CalDAVTarget(
+        name=calendar.name,
+        http=http,
+        calendar_url=url,
+        state=state,
+        create_missing=server.create_calendars,
+        displayname=calendar.name,
+    )

@@ -22,6 +22,16 @@ def sync_collection(token: str | None) -> bytes:
     ).encode()
 
 
+def mkcalendar(displayname: str) -> bytes:
+    """RFC 4791 MKCALENDAR body: a calendar for events, with a display name."""
+    return (
+        f"{_HEAD}<C:mkcalendar {_NS}><D:set><D:prop>"
+        f"<D:displayname>{escape(displayname)}</D:displayname>"
+        '<C:supported-calendar-component-set><C:comp name="VEVENT"/>'
+        "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"
+    ).encode()
+
+
 def propfind_etags() -> bytes:
     return f"{_HEAD}<D:propfind {_NS}><D:prop><D:getetag/></D:prop></D:propfind>".encode()
 

@@ -1,0 +1,93 @@
+"""Calendars that do not exist yet: created on the first write when the server allows it
+(`create_calendars`), never by a dry run; a clear error otherwise. Real servers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from syncsvc.plan.model import Occurrence, Plan, PlanItem
+from syncsvc.report import ChangeKind, Outcome
+from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
+from syncsvc.state import MemoryState
+from syncsvc.sync import run_sync
+from tests.servers import DavServer, server_config
+
+from tests.servers import radicale, xandikos  # noqa: F401  isort: skip
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+PLAN = Plan(
+    title="Årsplan 2024",
+    year=2024,
+    items=tuple(
+        PlanItem(
+            key=f"varen-2024/mote-{n}",
+            title=f"Møte {n}",
+            occurrences=(Occurrence(date(2024, 3, n), date(2024, 3, n + 1)),),
+        )
+        for n in range(1, 4)
+    ),
+)
+
+
+def settings(server: DavServer, url: str, tmp_path: Path, *, create: bool) -> Settings:
+    config = server_config(server).model_copy(update={"create_calendars": create})
+    return Settings(
+        servers={"dav": config},
+        calendars=(CalDAVCalendar(name="ny", target="caldav", server="dav", url=url),),
+        sync=SyncSettings(data_dir=str(tmp_path)),
+        feed=FeedSettings(calendar=None),
+    )
+
+
+def exists(server: DavServer, path: str) -> bool:
+    with server.client() as http:
+        reply = http.request("PROPFIND", path, headers={"Depth": "0"})
+    # Xandikos answers a PROPFIND on a missing path with 207 holding a 404 status.
+    return reply.status_code == 207 and " 404 " not in reply.text
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def server(request: pytest.FixtureRequest) -> DavServer:
+    found: DavServer = request.getfixturevalue(request.param)
+    return found
+
+
+def test_missing_calendar_is_made_on_the_first_write_not_by_a_dry_run(
+    server: DavServer, tmp_path: Path
+) -> None:
+    path = f"{server.calendar_home}made-by-syncsvc-{tmp_path.name}/"
+    config = settings(server, path, tmp_path, create=True)
+    state = MemoryState()
+
+    dry = run_sync(config, plan=PLAN, state=state, now=NOW, dry_run=True)
+    (cal,) = dry.calendars
+    assert cal.outcome is Outcome.PLANNED, cal.error
+    assert cal.count(ChangeKind.CREATE) == 3
+    assert not exists(server, path)
+
+    real = run_sync(config, plan=PLAN, state=state, now=NOW)
+    (cal,) = real.calendars
+    assert cal.outcome is Outcome.OK, cal.error
+    assert all(c.applied for c in cal.changes)
+    assert exists(server, path)
+    assert len(server.list_hrefs(server.url.rstrip("/") + path)) == 3
+
+    again = run_sync(config, plan=PLAN, state=state, now=NOW)
+    (cal,) = again.calendars
+    assert cal.count(ChangeKind.CREATE) == 0
+    assert cal.count(ChangeKind.UNCHANGED) == 3
+
+
+def test_missing_calendar_without_permission_to_create_is_a_clear_error(
+    server: DavServer, tmp_path: Path
+) -> None:
+    path = f"{server.calendar_home}not-there-{tmp_path.name}/"
+    report = run_sync(settings(server, path, tmp_path, create=False), plan=PLAN, now=NOW)
+    (cal,) = report.calendars
+    assert cal.outcome is Outcome.FAILED
+    assert cal.error is not None
+    assert "calendar not found" in cal.error
+    assert not exists(server, path)
