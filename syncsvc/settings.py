@@ -199,6 +199,12 @@ class Settings(BaseSettings):
         for cal in self.calendars:
             if isinstance(cal, CalDAVCalendar) and cal.server not in self.servers:
                 raise ValueError(f"calendar {cal.name!r} uses unknown server {cal.server!r}")
+            if cal.name == self.feed.calendar and cal.audience != "public":
+                # The feed is public; a staff calendar holds people, e-mails and notes.
+                raise ValueError(
+                    f"feed.calendar {cal.name!r} has audience {cal.audience!r}; the public feed "
+                    'may only come from a calendar with audience = "public"'
+                )
         return self
 
     @classmethod
@@ -285,12 +291,13 @@ def _config_error(err: ValidationError, file: Path, text: str) -> ConfigError:
         str(p) for p in first["loc"] if not str(p).startswith(("function-after", "tagged-union"))
     ]
     key = ".".join(loc)
+    problem = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = f"unknown key {key!r}"
     elif key:
-        message = f"{key}: {first['msg']}"
+        message = f"{key}: {problem}"
     else:
-        message = first["msg"]
+        message = problem
     more = len(err.errors()) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"

@@ -416,9 +416,11 @@ def write_feed(
     The file is rewritten only when something other than DTSTAMP changed, so an unchanged
     plan leaves it (and the HTTP ETag derived from it) exactly as it was."""
     feed = settings.feed
-    if not feed.calendar or feed.calendar not in desired:
+    public = {c.name for c in settings.calendars if c.audience == "public"}
+    if not feed.calendar or feed.calendar not in desired or feed.calendar not in public:
         if feed.calendar:
-            log.warning("feed.skipped", reason=f"no calendar named {feed.calendar!r}")
+            # Person calendars are staff calendars: never published, whatever the name says.
+            log.warning("feed.skipped", reason=f"no public calendar named {feed.calendar!r}")
         return None
     path = settings.data_path(feed.path)
     data = calendar_to_ical(desired[feed.calendar], name=feed.title, stamp=now)

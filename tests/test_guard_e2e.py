@@ -43,7 +43,9 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
         f'[plan]\nsource = "{plan}"\n'
         f'[sync]\ndata_dir = "{tmp_path / "var"}"\n'
         '[[calendars]]\nname = "org"\ntarget = "folder"\npath = "calendars/org"\n'
-        '[feed]\ncalendar = "org"\npath = "public/feed.ics"\n',
+        '[[calendars]]\nname = "all-public"\ntarget = "folder"\npath = "calendars/all"\n'
+        'audience = "public"\n'
+        '[feed]\ncalendar = "all-public"\npath = "public/feed.ics"\n',
         encoding="utf-8",
     )
     return config, plan

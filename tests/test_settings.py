@@ -124,3 +124,11 @@ def test_default_configuration_is_valid() -> None:
     settings = load_settings(root / "config" / "syncsvc.toml")
     assert {c.name for c in settings.calendars} >= {"org", "hva-skjer"}
     assert settings.person_calendars.enabled
+
+
+def test_feed_must_come_from_a_public_calendar(tmp_path: Path) -> None:
+    text = (
+        '[[calendars]]\nname = "org"\ntarget = "folder"\npath = "org"\n[feed]\ncalendar = "org"\n'
+    )
+    with pytest.raises(ConfigError, match="the public feed may only come from a calendar"):
+        load_settings(write(tmp_path, text))

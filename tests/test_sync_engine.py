@@ -161,6 +161,17 @@ def test_public_output_has_no_emails_names_or_notes(tmp_path: Path) -> None:
     assert b"Samisk spr" in feed
 
 
+def test_a_person_calendar_is_never_published_as_the_feed(tmp_path: Path) -> None:
+    # Person calendars are generated, so the settings cannot reject this name up front.
+    person = next(p for p in seed_plan().people if p.email.startswith("trine"))
+    name = f"person-{person.email.split('@')[0].replace('.', '-')}"
+    settings = make_settings(tmp_path, feed={"calendar": name, "path": "public/feed.ics"})
+    report = run(settings)
+    assert report.outcome == "ok"
+    assert any(c.name == name for c in report.calendars)
+    assert not (tmp_path / "public" / "feed.ics").exists()
+
+
 def test_drifted_and_deleted_owned_files_are_restored(tmp_path: Path) -> None:
     settings, state = make_settings(tmp_path), MemoryState()
     run(settings, state=state)
