@@ -15,7 +15,7 @@ WORKDIR /src
 COPY pyproject.toml README.md constraints.tx[t] ./
 COPY syncsvc ./syncsvc
 RUN if [ -f constraints.txt ]; then set -- -c constraints.txt; fi \
-    && pip wheel --wheel-dir /wheels "$@" ".[graph]"
+    && pip wheel --wheel-dir /wheels "$@" .
 
 # --- runtime --------------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim AS runtime
@@ -26,7 +26,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SYNCSVC_SECRETS_DIR=/run/secrets \
     SYNCSVC_HTTP__HOST=0.0.0.0
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels "syncsvc[graph]" \
+    pip install --no-cache-dir --no-index --find-links=/wheels syncsvc \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/syncsvc \
         --shell /usr/sbin/nologin syncsvc \
     && mkdir -p /var/lib/syncsvc /etc/syncsvc /run/secrets \
