@@ -64,3 +64,8 @@ def test_sync_with_broken_plan_writes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 4, result.stderr
     assert "Traceback" not in result.stderr
     assert {p: p.read_bytes() for p in calendars.rglob("*.ics")} == before
+
+
+def test_plan_show_gives_each_items_key_for_overrides() -> None:
+    out = syncsvc("plan", "show", str(SEED)).stdout
+    assert "      key:    hosten-2024/samisk-sprakuke\n" in out

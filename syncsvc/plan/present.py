@@ -162,6 +162,7 @@ def _item_lines(plan: Plan, item: PlanItem) -> list[str]:
         facts.append("public")
     if facts:
         lines.append("      " + " · ".join(facts))
+    lines.append(f"      key:    {item.key}")  # what overrides match with `item = "..."`
     return lines
 
 
