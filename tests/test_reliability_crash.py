@@ -217,7 +217,9 @@ def test_folder_initial_sync_survives_repeated_kill_9(tmp_path: Path) -> None:
         f'[plan]\nsource = "{write_plan(tmp_path)}"\nformat = "activity-list"\n'
         f'[sync]\ndata_dir = "{tmp_path / "var"}"\n'
         '[[calendars]]\nname = "org"\ntarget = "folder"\npath = "calendars/org"\n'
-        '[feed]\ncalendar = "org"\npath = "public/feed.ics"\n',
+        '[[calendars]]\nname = "pub"\ntarget = "folder"\npath = "calendars/pub"\n'
+        'selector = "org"\naudience = "public"\n'
+        '[feed]\ncalendar = "pub"\npath = "public/feed.ics"\n',
         encoding="utf-8",
     )
     tally = crash_until_done(

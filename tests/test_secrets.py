@@ -122,7 +122,9 @@ def test_no_secret_in_any_output_or_file(
         f'[[calendars]]\nname = "ms"\ntarget = "graph"\nmailbox = "{MAILBOX}"\n'
         f'calendar = "Årsplan"\n'
         '[[calendars]]\nname = "local"\ntarget = "folder"\npath = "calendars/local"\n'
-        '[feed]\ncalendar = "local"\n',
+        '[[calendars]]\nname = "pub"\ntarget = "folder"\npath = "calendars/pub"\n'
+        'audience = "public"\n'
+        '[feed]\ncalendar = "pub"\n',
         encoding="utf-8",
     )
     outputs: list[tuple[str, bytes]] = []
