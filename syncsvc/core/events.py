@@ -80,6 +80,20 @@ class DesiredEvent:
         if not self.content_hash:
             object.__setattr__(self, "content_hash", self.content.content_hash())
 
+    def written(self, remote_id: str, etag: str | None, sequence: int) -> ObservedEvent:
+        """This event as a target holds it right after writing it (no need to read it back)."""
+        return ObservedEvent(
+            uid=self.uid,
+            remote_id=remote_id,
+            etag=etag,
+            stored_hash=self.content_hash,
+            actual_hash=self.content_hash,
+            sequence=sequence,
+            start=self.content.start,
+            end=self.content.end,
+            summary=self.content.summary,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ObservedEvent:

@@ -324,17 +324,7 @@ class CalDAVTarget:
             check = self._http.request("GET", href, headers={"Accept": "text/calendar"})
             etag = check.etag if check.status == 200 else None
         # What we just wrote is what we rendered: no need to parse our own bytes again.
-        observed = ObservedEvent(
-            uid=event.uid,
-            remote_id=href,
-            etag=etag,
-            stored_hash=event.content_hash,
-            actual_hash=event.content_hash,
-            sequence=sequence,
-            start=event.content.start,
-            end=event.content.end,
-            summary=event.content.summary,
-        )
+        observed = event.written(href, etag, sequence)
         self._remember(observed)
         self._dirty = True
         return observed

@@ -168,17 +168,7 @@ class FolderTarget:
             raise ConflictError(f"{old.remote_id} changed since it was read", calendar=self.name)
 
     def _observed(self, event: DesiredEvent, entry: str, data: bytes, seq: int) -> ObservedEvent:
-        return ObservedEvent(
-            uid=event.uid,
-            remote_id=entry,
-            etag=etag_of(data),
-            stored_hash=event.content_hash,
-            actual_hash=event.content_hash,
-            sequence=seq,
-            start=event.content.start,
-            end=event.content.end,
-            summary=event.content.summary,
-        )
+        return event.written(entry, etag_of(data), seq)
 
     def _ensure_dir(self) -> None:
         try:

@@ -255,16 +255,7 @@ class GraphTarget:
         self._contents[remote_id] = (etag, event.content)
         if self._known is not None:
             self._known.add(event.uid)
-        return ObservedEvent(
-            uid=event.uid,
-            remote_id=remote_id,
-            etag=str(etag) if etag else None,
-            stored_hash=event.content_hash,
-            actual_hash=event.content_hash,
-            sequence=sequence,
-            start=event.content.start,
-            end=event.content.end,
-        )
+        return event.written(remote_id, str(etag) if etag else None, sequence)
 
     def _forget(self, old: ObservedEvent) -> None:
         self._contents.pop(old.remote_id, None)
