@@ -3,7 +3,7 @@
 
     python3 dev.py run [SYNCSVC ARGS...]   sync the calendars of the default configuration once
                                           (any syncsvc arguments may follow, e.g. `plan show`)
-    python3 dev.py test [PYTEST ARGS...]   lint, format check, type check and the whole test suite
+    python3 dev.py test [PYTEST ARGS...]   lint, format check, type check, layer contracts and the whole test suite
 
 A virtual environment is created in .venv on first use and refreshed whenever pyproject.toml
 or constraints.txt change. `test` also installs what the tests need that PyPI does not carry
@@ -91,6 +91,7 @@ def cmd_test(args: list[str]) -> int:
         [str(BIN / "ruff"), "check", "syncsvc", "tests", "bench", "dev.py"],
         [str(BIN / "ruff"), "format", "--check", "syncsvc", "tests", "bench", "dev.py"],
         [str(BIN / "mypy"), "--strict", "syncsvc"],
+        [str(BIN / "lint-imports"), "--no-cache"],
         [str(BIN / "python"), "-m", "pytest", *args],
     ]
     for step in steps:

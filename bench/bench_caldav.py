@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,16 +48,16 @@ from bench._servers import (
     running_servers,
     server_config,
 )
-from syncsvc.core.events import DesiredEvent
-from syncsvc.core.ical import event_to_ical
-from syncsvc.core.overrides import Overrides
-from syncsvc.core.route import desired_events
-from syncsvc.plan.model import Occurrence, Person, Plan, PlanItem
-from syncsvc.report import ChangeKind, RunReport
+from syncsvc.domain.changes import ChangeKind, RunReport
+from syncsvc.domain.events import DesiredEvent
+from syncsvc.domain.plan import Occurrence, Person, Plan, PlanItem
+from syncsvc.engine.run import run_sync
+from syncsvc.pipeline.ical import event_to_ical
+from syncsvc.pipeline.overrides import Overrides
+from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
-from syncsvc.state import MemoryState
-from syncsvc.sync import run_sync
-from syncsvc.targets.caldav import object_name
+from syncsvc.state.memory import MemoryState
+from syncsvc.targets.caldav.target import object_name
 
 TZ = ZoneInfo("Europe/Oslo")
 PHASES = ("initial", "no-op", "1% changed")
@@ -137,7 +137,10 @@ def files_per_calendar(settings: Settings, plan: Plan) -> list[dict[str, bytes]]
     """For each calendar: object name -> the exact bytes the target sends for a create."""
     wanted = desired(settings, plan)
     return [
-        {object_name(e.uid): event_to_ical(e, sequence=0) for e in wanted[cal.name]}
+        {
+            object_name(e.uid): event_to_ical(e, sequence=0, stamp=datetime.now(UTC))
+            for e in wanted[cal.name]
+        }
         for cal in settings.calendars
     ]
 
@@ -300,7 +303,7 @@ def changed_files(settings: Settings, work: Workload) -> list[dict[str, bytes]]:
         result.append(
             {
                 object_name(e.uid): event_to_ical(
-                    e, sequence=1 if was[e.uid] != e.content_hash else 0
+                    e, sequence=1 if was[e.uid] != e.content_hash else 0, stamp=datetime.now(UTC)
                 )
                 for e in new[cal.name]
             }
@@ -385,7 +388,7 @@ def startup_line(with_vdirsyncer: bool) -> None:
     for _ in range(3):
         began = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", "import syncsvc.sync, syncsvc.targets.caldav"],
+            [sys.executable, "-c", "import syncsvc.engine.run, syncsvc.targets.caldav.target"],
             check=True,
             capture_output=True,
         )

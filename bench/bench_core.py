@@ -13,12 +13,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from syncsvc.core.diff import diff
-from syncsvc.core.events import DesiredEvent, ObservedEvent
-from syncsvc.core.ical import calendar_to_ical, event_to_ical
-from syncsvc.core.overrides import parse_overrides
-from syncsvc.core.route import desired_events
-from syncsvc.plan.model import Occurrence, Person, Plan, PlanItem
+from syncsvc.domain.events import DesiredEvent, ObservedEvent
+from syncsvc.domain.plan import Occurrence, Person, Plan, PlanItem
+from syncsvc.pipeline.diff import diff
+from syncsvc.pipeline.ical import calendar_to_ical, event_to_ical
+from syncsvc.pipeline.overrides import parse_overrides
+from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import FolderCalendar
 
 T = TypeVar("T")
@@ -79,7 +79,9 @@ def main() -> None:
     print(f"{count:,} occurrences, {len(plan.items):,} items")
     routed = measure(
         "route (org + public)",
-        lambda: desired_events(plan, [org, public], overrides, domain="bench.local"),
+        lambda: desired_events(
+            plan, [org, public], overrides, domain="bench.local", timezone="Europe/Oslo"
+        ),
     )
     events = routed["org"]
     hashes = measure(

@@ -2,6 +2,6 @@
 
 import sys
 
-from syncsvc.cli import main
+from syncsvc.cli.main import main
 
 sys.exit(main())

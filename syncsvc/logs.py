@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 import structlog
@@ -159,7 +159,3 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
 def redact(text: str) -> str:
     """Mask secrets in a message that is printed outside logging (CLI errors)."""
     return REDACTOR.text(text)
-
-
-def redact_mapping(data: MutableMapping[str, Any]) -> Any:
-    return REDACTOR.value(data)

@@ -21,7 +21,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from syncsvc.errors import ConfigError, Where
+from syncsvc.domain.errors import ConfigError, Where
 
 DEFAULT_CONFIG = Path("config/syncsvc.toml")
 CONFIG_ENV = "SYNCSVC_CONFIG"

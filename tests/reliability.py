@@ -17,12 +17,13 @@ from pathlib import Path
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-from syncsvc.core.events import DesiredEvent
-from syncsvc.core.ical import observe_ical
-from syncsvc.core.overrides import Overrides
-from syncsvc.core.route import desired_events, expand_calendars
-from syncsvc.norwegian import MONTH_NAMES
-from syncsvc.plan.model import Occurrence, Plan, PlanItem
+from syncsvc.domain.events import DesiredEvent
+from syncsvc.domain.norwegian import MONTH_NAMES
+from syncsvc.domain.plan import Occurrence, Plan, PlanItem
+from syncsvc.engine.calendars import expand_calendars
+from syncsvc.pipeline.ical import observe_ical
+from syncsvc.pipeline.overrides import Overrides
+from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import Settings
 from tests.servers import DavServer
 

@@ -23,9 +23,9 @@ import pytest
 from pydantic import SecretStr
 
 from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
-from syncsvc.state import TargetState
+from syncsvc.state.base import TargetState
 from syncsvc.targets.base import Target
-from syncsvc.targets.factory import open_target
+from syncsvc.targets.registry import open_target
 
 USER = "alice"
 PASSWORD = "s3cret-pw"

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncsvc.core.events import DesiredEvent, EventContent, EventStatus
-from syncsvc.errors import ConflictError
+from syncsvc.domain.errors import ConflictError
+from syncsvc.domain.events import DesiredEvent, EventContent, EventStatus
 from syncsvc.targets.base import Target
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright import sync_api
 
-from syncsvc.statestore import SqliteState
+from syncsvc.state.sqlite import SqliteState
 from syncsvc.web import WebContext, make_server, serve_in_thread
 from tests.feedsample import NOW, SCRIPT_TITLE, web_settings, write_feed
 

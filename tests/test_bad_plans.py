@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.core.ical import observe_ical
-from syncsvc.errors import PlanError
+from syncsvc.domain.changes import ChangeKind
+from syncsvc.domain.errors import PlanError
+from syncsvc.domain.plan import PlanItem
+from syncsvc.engine.run import run_sync
+from syncsvc.pipeline.ical import observe_ical
 from syncsvc.plan.load import read_plan_bytes
-from syncsvc.plan.model import PlanItem
-from syncsvc.plan.present import plan_to_yaml
-from syncsvc.report import ChangeKind
+from syncsvc.present.plan import plan_to_yaml
 from syncsvc.settings import FeedSettings, FolderCalendar, PlanSettings, Settings, SyncSettings
-from syncsvc.state import MemoryState
-from syncsvc.sync import run_sync
+from syncsvc.state.memory import MemoryState
 from tests.plan_docs import SEED_NAME, SEED_TEXT, seed_html
 from tests.reliability import folder_objects, uids_in
 

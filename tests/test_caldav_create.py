@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.plan.model import Occurrence, Plan, PlanItem
-from syncsvc.report import ChangeKind, Outcome
+from syncsvc.domain.changes import ChangeKind, Outcome
+from syncsvc.domain.plan import Occurrence, Plan, PlanItem
+from syncsvc.engine.run import run_sync
 from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
-from syncsvc.state import MemoryState
-from syncsvc.sync import run_sync
+from syncsvc.state.memory import MemoryState
 from tests.servers import DavServer, server_config
 
 from tests.servers import radicale, xandikos  # noqa: F401  isort: skip

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
-from syncsvc.plan.model import Occurrence, Person, Plan, PlanItem
-from syncsvc.report import ChangeKind, Outcome, RunReport
+from syncsvc.domain.changes import ChangeKind, Outcome, RunReport
+from syncsvc.domain.plan import Occurrence, Person, Plan, PlanItem
+from syncsvc.engine.run import run_sync
 from syncsvc.settings import CalDAVCalendar, CalDAVServer, FeedSettings, Settings, SyncSettings
-from syncsvc.state import MemoryState
-from syncsvc.sync import run_sync
-from syncsvc.targets import caldav as caldav_target
-from syncsvc.targets.caldav_http import RetryPolicy
+from syncsvc.state.memory import MemoryState
+from syncsvc.targets.caldav import target as caldav_target
+from syncsvc.targets.caldav.http import RetryPolicy
 from tests.servers import DavServer, calendar_path, server_config
 from tests.target_contract import FOREIGN
 

@@ -13,12 +13,12 @@ import pytest
 from niquests.structures import CaseInsensitiveDict
 from pydantic import SecretStr
 
-from syncsvc.errors import AuthError, ConflictError, TargetError
+from syncsvc.domain.errors import AuthError, ConflictError, TargetError
 from syncsvc.settings import CalDAVServer
-from syncsvc.state import MemoryState
+from syncsvc.state.memory import MemoryState
 from syncsvc.targets.base import Target, TargetStats
-from syncsvc.targets.caldav import CalDAVTarget, object_name
-from syncsvc.targets.caldav_http import DavHttp, RetryPolicy, redact
+from syncsvc.targets.caldav.http import DavHttp, RetryPolicy, redact
+from syncsvc.targets.caldav.target import CalDAVTarget, object_name
 from syncsvc.targets.retry import retry_after_seconds
 from tests.servers import PASSWORD, DavServer, open_caldav, server_config
 from tests.target_contract import FOREIGN, event

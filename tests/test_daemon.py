@@ -21,13 +21,13 @@ import httpx
 import icalendar
 import pytest
 
-from syncsvc.daemon import DaemonInfo, PlanWatch, SyncRunner, expected_period, run_daemon
-from syncsvc.errors import ConfigError, PlanError
-from syncsvc.plan.model import Plan
-from syncsvc.report import CalendarReport, RunReport
+from syncsvc.domain.changes import CalendarReport, RunReport
+from syncsvc.domain.errors import ConfigError, PlanError
+from syncsvc.domain.plan import Plan
+from syncsvc.service.daemon import DaemonInfo, PlanWatch, SyncRunner, expected_period, run_daemon
 from syncsvc.settings import HttpSettings, PlanSettings, Settings, SyncSettings
-from syncsvc.state import TargetState
-from syncsvc.statestore import status
+from syncsvc.state.base import TargetState
+from syncsvc.state.sqlite import status
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0  # generous upper bound for any wait; tests normally finish in well under it
@@ -318,9 +318,9 @@ SIGTERM_SCRIPT = textwrap.dedent(
     import sys, time
     from datetime import UTC, datetime
     from pathlib import Path
-    from syncsvc.daemon import run_daemon
-    from syncsvc.plan.model import Plan
-    from syncsvc.report import RunReport
+    from syncsvc.service.daemon import run_daemon
+    from syncsvc.domain.plan import Plan
+    from syncsvc.domain.changes import RunReport
     from syncsvc.settings import HttpSettings, Settings, SyncSettings
 
     work = Path(sys.argv[1])
@@ -451,7 +451,7 @@ def test_daemon_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
         output = proc.communicate(timeout=DEADLINE)[0].decode(errors="replace")
-    assert "daemon stopped" in output
+    assert "daemon.stopped" in output
 
 
 def test_seed_config_and_plan_exist() -> None:

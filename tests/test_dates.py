@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from syncsvc.errors import ConfigError
-from syncsvc.plan.dates import find_dates, read_dates
-from syncsvc.plan.model import ProblemKind, Severity, Status
+from syncsvc.domain.errors import ConfigError
+from syncsvc.domain.plan import ProblemKind, Severity, Status
+from syncsvc.plan.dates.grammar import find_dates, read_dates
 
 P, T, D = Status.PLANNED, Status.TENTATIVE, Status.DONE
 CET, CEST = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncsvc.plan.dates import DateReading, find_dates, read_dates
+from syncsvc.plan.dates.grammar import DateReading, find_dates, read_dates
 
 MONTHS = (
     "januar", "februar", "mars", "april", "mai", "juni",

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from syncsvc.core import diff as d
-from syncsvc.core.diff import diff
-from syncsvc.core.events import DesiredEvent, EventContent, ObservedEvent
-from syncsvc.report import ChangeKind
+from syncsvc.domain.changes import ChangeKind
+from syncsvc.domain.events import DesiredEvent, EventContent, ObservedEvent
+from syncsvc.pipeline import diff as d
+from syncsvc.pipeline.diff import diff
+from tests.builders import TZ
 
-NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=ZoneInfo(TZ))
 
 
 def desired(uid: str, day: date, summary: str = "Møte") -> DesiredEvent:
@@ -95,8 +97,18 @@ def test_past_events_dropped_by_the_plan_are_kept_unless_delete_past() -> None:
 
 
 def test_event_ending_today_at_midnight_counts_as_past_in_oslo() -> None:
-    # 1 June ends at 2 June 00:00 Oslo (= 1 June 22:00 UTC): not yet past at 12:00 UTC.
+    # 1 June ends at 2 June 00:00 Oslo: not yet past at 12:00 on 1 June.
     today = observed(desired("t", date(2024, 6, 1)))
     assert diff([], {"t": today}, now=NOW).deletes
     yesterday = dataclasses.replace(today, uid="y", start=date(2024, 5, 31), end=date(2024, 6, 1))
     assert not diff([], {"y": yesterday}, now=NOW).deletes
+
+
+def test_past_is_decided_in_the_zone_of_now_not_in_oslo() -> None:
+    # 31 May ends at 1 June 00:00 New York (04:00 UTC). At 23:30 on 31 May in New York
+    # (03:30 UTC, already 1 June in Oslo) the event is not over yet.
+    may31 = observed(desired("m", date(2024, 5, 31)))
+    late_evening = datetime(2024, 5, 31, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert [c.uid for c in diff([], {"m": may31}, now=late_evening).deletes] == ["m"]
+    an_hour_later = datetime(2024, 6, 1, 0, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert not diff([], {"m": may31}, now=an_hour_later).deletes

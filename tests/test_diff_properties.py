@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncsvc.core.diff import diff
-from syncsvc.core.events import DesiredEvent, EventContent, ObservedEvent
-from syncsvc.report import ChangeKind
+from syncsvc.domain.changes import ChangeKind
+from syncsvc.domain.events import DesiredEvent, EventContent, ObservedEvent
+from syncsvc.pipeline.diff import diff
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 UIDS = [f"u{i}" for i in range(8)]

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.core.events import DesiredEvent, EventContent
-from syncsvc.core.ical import event_to_ical
-from syncsvc.errors import ConflictError
-from syncsvc.targets.folder import STALE_TEMP_SECONDS, FolderTarget, file_name
-from syncsvc.targets.icsfile import IcsFileTarget
+from syncsvc.domain.errors import ConflictError
+from syncsvc.domain.events import DesiredEvent, EventContent
+from syncsvc.pipeline.ical import event_to_ical
+from syncsvc.targets.folder.target import STALE_TEMP_SECONDS, FolderTarget, file_name
+from syncsvc.targets.icsfile.target import IcsFileTarget
+from tests.builders import STAMP
 
 FOREIGN = (
     b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//someone//EN\r\nBEGIN:VEVENT\r\nUID:foreign-1\r\n"
@@ -58,7 +59,9 @@ def test_create_never_overwrites_and_stale_etags_conflict(tmp_path: Path) -> Non
     first = target.create(event())
     with pytest.raises(ConflictError):
         target.create(event(summary="Annet"))
-    (tmp_path / first.remote_id).write_bytes(event_to_ical(event(summary="Endret for hånd")))
+    (tmp_path / first.remote_id).write_bytes(
+        event_to_ical(event(summary="Endret for hånd"), stamp=STAMP)
+    )
     with pytest.raises(ConflictError):
         target.update(first, event(day=21), 1)
     with pytest.raises(ConflictError):

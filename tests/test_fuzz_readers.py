@@ -13,14 +13,15 @@ from datetime import date, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncsvc.core.ical import event_to_ical, observe_ical
-from syncsvc.core.overrides import Overrides
-from syncsvc.core.route import desired_events
-from syncsvc.errors import PlanError
-from syncsvc.plan.dates import read_dates
+from syncsvc.domain.errors import PlanError
+from syncsvc.domain.plan import Plan
+from syncsvc.pipeline.ical import event_to_ical, observe_ical
+from syncsvc.pipeline.overrides import Overrides
+from syncsvc.pipeline.route import desired_events
+from syncsvc.plan.dates.grammar import read_dates
 from syncsvc.plan.load import read_plan_bytes
-from syncsvc.plan.model import Plan
 from syncsvc.settings import FolderCalendar
+from tests.builders import STAMP, TZ
 from tests.plan_docs import SEED_NAME, SEED_TEXT, seed_html
 
 FUZZ = settings(
@@ -69,11 +70,11 @@ def check_plan(plan: Plan) -> None:
             assert occ.end > occ.start, (item.key, occ)
             if isinstance(occ.start, datetime):
                 assert occ.start.tzinfo is not None
-    routed = desired_events(plan, CALENDARS, Overrides(), domain="fuzz.test")
+    routed = desired_events(plan, CALENDARS, Overrides(), domain="fuzz.test", timezone=TZ)
     for events in routed.values():
         assert len({e.uid for e in events}) == len(events)
         for event in events:
-            data = event_to_ical(event)
+            data = event_to_ical(event, stamp=STAMP)
             assert data.split(b"\r\n").count(b"BEGIN:VEVENT") == 1
             seen = observe_ical(data, remote_id="x")
             assert seen is not None

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
-from syncsvc.core.events import DesiredEvent, EventContent, EventStatus
-from syncsvc.errors import ConflictError
+from syncsvc.domain.errors import ConflictError
+from syncsvc.domain.events import DesiredEvent, EventContent, EventStatus
 from syncsvc.settings import GraphCalendar, GraphSettings, Settings
-from syncsvc.state import MemoryState
-from syncsvc.targets.graph import GraphTarget, open_target
-from syncsvc.targets.graph_event import new_event
+from syncsvc.state.memory import MemoryState
+from syncsvc.targets.graph.event import new_event
+from syncsvc.targets.graph.target import GraphTarget, open_target
 
 ENV = {
     key: os.environ.get(f"SYNCSVC_LIVE_GRAPH_{key.upper()}")

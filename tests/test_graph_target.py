@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
-from syncsvc.core.events import DesiredEvent, EventContent, EventStatus
-from syncsvc.errors import AuthError, ConfigError, ConflictError, TargetError
+from syncsvc.domain.errors import AuthError, ConfigError, ConflictError, TargetError
+from syncsvc.domain.events import DesiredEvent, EventContent, EventStatus
 from syncsvc.settings import GraphCalendar, GraphSettings, Settings
-from syncsvc.state import MemoryState
-from syncsvc.targets.graph import BulkTarget, GraphTarget, open_target
-from syncsvc.targets.graph_auth import CachedToken
-from syncsvc.targets.graph_client import RetryPolicy
-from syncsvc.targets.graph_event import UID_PROPERTY
-from syncsvc.targets.graph_tz import windows_zone
+from syncsvc.state.memory import MemoryState
+from syncsvc.targets.graph.auth import CachedToken
+from syncsvc.targets.graph.client import RetryPolicy
+from syncsvc.targets.graph.event import UID_PROPERTY
+from syncsvc.targets.graph.target import BulkTarget, GraphTarget, open_target
+from syncsvc.targets.graph.tz import windows_zone
 from tests.fake_graph import FakeGraph
 from tests.target_contract import TargetContract, event, timed_event
 
@@ -400,10 +400,10 @@ def test_cached_token_renews_before_expiry() -> None:
 
 
 def test_the_factory_opens_a_graph_target(fake: FakeGraph) -> None:
-    from syncsvc.targets import factory
+    from syncsvc.targets import registry
 
     config = GraphCalendar(target="graph", name="staff", mailbox=MAILBOX)
-    target = factory.open_target(config, settings_for(fake), MemoryState())
+    target = registry.open_target(config, settings_for(fake), MemoryState())
     fake.on_exit.append(target.close)
     assert isinstance(target, GraphTarget)
     assert isinstance(target, BulkTarget)

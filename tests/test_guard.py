@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from syncsvc.core.diff import diff
-from syncsvc.core.events import DesiredEvent, EventContent, ObservedEvent
-from syncsvc.core.guard import check
+from syncsvc.domain.events import DesiredEvent, EventContent, ObservedEvent
+from syncsvc.pipeline.diff import diff
+from syncsvc.pipeline.guard import check
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 

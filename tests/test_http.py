@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from syncsvc.metrics import Metrics, parse_exposition
-from syncsvc.report import CalendarReport, Change, ChangeKind, Outcome, RunReport
+from syncsvc.domain.changes import CalendarReport, Change, ChangeKind, Outcome, RunReport
 from syncsvc.settings import Settings
-from syncsvc.statestore import SqliteState
+from syncsvc.state.sqlite import SqliteState
 from syncsvc.web import WebContext, make_server, serve_in_thread
 from syncsvc.web.agenda import CONTENT_SECURITY_POLICY
+from syncsvc.web.metrics import Metrics
 from tests.feedsample import NOW, web_settings, write_feed
 
 TOKEN = "s3cret-token"
@@ -313,3 +313,14 @@ def test_unknown_paths_and_concurrent_requests(make: Callable[..., Server]) -> N
 
 def test_clock_default_is_aware() -> None:
     assert WebContext(web_settings(Path("/nonexistent"))).clock().tzinfo is UTC
+
+
+def parse_exposition(text: str) -> dict[str, float]:
+    """Sample lines as {'name{labels}': value}: enough for these tests, not a full parser."""
+    samples: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        samples[series] = float(value)
+    return dict(samples)

@@ -7,14 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from syncsvc.core.events import (
+from syncsvc.domain.events import (
     HASH_PROPERTY,
     OWNER_PROPERTY,
     DesiredEvent,
     EventContent,
     EventStatus,
 )
-from syncsvc.core.ical import calendar_to_ical, content_from_ical, event_to_ical, observe_ical
+from syncsvc.pipeline.ical import calendar_to_ical, content_from_ical, event_to_ical, observe_ical
+from tests.builders import STAMP
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -37,14 +38,14 @@ def all_day() -> DesiredEvent:
 
 
 def test_all_day_uses_date_values_with_exclusive_end() -> None:
-    data = event_to_ical(all_day())
+    data = event_to_ical(all_day(), stamp=STAMP)
     assert b"DTSTART;VALUE=DATE:20240410" in data
     assert b"DTEND;VALUE=DATE:20240412" in data
     assert b"VTIMEZONE" not in data
 
 
 def test_timed_event_has_tzid_and_vtimezone() -> None:
-    data = event_to_ical(timed())
+    data = event_to_ical(timed(), stamp=STAMP)
     assert b"DTSTART;TZID=Europe/Oslo:20240319T100000" in data
     assert b"BEGIN:VTIMEZONE" in data
     assert b"TZID:Europe/Oslo" in data
@@ -53,7 +54,7 @@ def test_timed_event_has_tzid_and_vtimezone() -> None:
 
 def test_owner_hash_sequence_and_prodid_are_written() -> None:
     event = timed()
-    data = event_to_ical(event, sequence=3)
+    data = event_to_ical(event, sequence=3, stamp=STAMP)
     vevent = Calendar.from_ical(data).walk("VEVENT")[0]
     assert str(vevent[OWNER_PROPERTY]) == "syncsvc"
     assert str(vevent[HASH_PROPERTY]) == event.content_hash
@@ -64,7 +65,9 @@ def test_owner_hash_sequence_and_prodid_are_written() -> None:
 
 def test_observe_round_trips_the_content_hash() -> None:
     event = timed(status=EventStatus.TENTATIVE, location="Teams", categories=("Våren 2024",))
-    observed = observe_ical(event_to_ical(event, sequence=2), remote_id="a.ics", etag="e1")
+    observed = observe_ical(
+        event_to_ical(event, sequence=2, stamp=STAMP), remote_id="a.ics", etag="e1"
+    )
     assert observed is not None
     assert observed.uid == event.uid
     assert observed.remote_id == "a.ics"
@@ -85,14 +88,16 @@ def test_hash_ignores_dtstamp_and_sequence() -> None:
 
 
 def test_edit_in_calendar_shows_as_drift() -> None:
-    data = event_to_ical(timed()).replace(b"SUMMARY:Tirsdagsm", b"SUMMARY:Endret Tirsdagsm")
+    data = event_to_ical(timed(), stamp=STAMP).replace(
+        b"SUMMARY:Tirsdagsm", b"SUMMARY:Endret Tirsdagsm"
+    )
     observed = observe_ical(data, remote_id="x", etag=None)
     assert observed is not None
     assert observed.drifted
 
 
 def test_foreign_and_broken_objects_are_not_ours() -> None:
-    foreign = event_to_ical(timed()).replace(b"X-SYNCSVC-OWNER:syncsvc\r\n", b"")
+    foreign = event_to_ical(timed(), stamp=STAMP).replace(b"X-SYNCSVC-OWNER:syncsvc\r\n", b"")
     assert observe_ical(foreign, remote_id="f", etag=None) is None
     assert observe_ical(b"BEGIN:VCALENDAR\r\nthis is junk", remote_id="j", etag=None) is None
     assert observe_ical(b"", remote_id="e", etag=None) is None
@@ -100,7 +105,7 @@ def test_foreign_and_broken_objects_are_not_ours() -> None:
 
 def test_hostile_title_is_escaped_and_does_not_break_the_object() -> None:
     title = "Møte\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil; a,b \\ c"
-    data = event_to_ical(timed(summary=title))
+    data = event_to_ical(timed(summary=title), stamp=STAMP)
     cal = Calendar.from_ical(data)
     events = cal.walk("VEVENT")
     assert len(events) == 1
@@ -110,7 +115,7 @@ def test_hostile_title_is_escaped_and_does_not_break_the_object() -> None:
 
 
 def test_calendar_holds_every_event_and_name() -> None:
-    data = calendar_to_ical([timed(), all_day()], name="Hva skjer")
+    data = calendar_to_ical([timed(), all_day()], name="Hva skjer", stamp=STAMP)
     cal = Calendar.from_ical(data)
     assert str(cal["X-WR-CALNAME"]) == "Hva skjer"
     assert sorted(str(e["UID"]) for e in cal.walk("VEVENT")) == [
@@ -139,6 +144,6 @@ def test_any_text_round_trips(
         categories=tuple(c for c in cats if c),
     )
     event = DesiredEvent(uid="p-1@test", content=content)
-    observed = observe_ical(event_to_ical(event), remote_id="p", etag=None)
+    observed = observe_ical(event_to_ical(event, stamp=STAMP), remote_id="p", etag=None)
     assert observed is not None
     assert observed.actual_hash == event.content_hash

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc import sync
-from syncsvc.core.events import DesiredEvent
-from syncsvc.core.ical import calendar_to_ical
+from syncsvc.domain.events import DesiredEvent
+from syncsvc.engine import run as sync
+from syncsvc.pipeline.ical import calendar_to_ical
+from tests.builders import STAMP, TZ
 from tests.test_route import ORG_AND_PUBLIC, seed_overrides, seed_plan
 from tests.test_sync_engine import make_settings
 
@@ -73,9 +74,11 @@ def expected(event: DesiredEvent) -> dict[str, object]:
 
 
 def model() -> dict[str, list[DesiredEvent]]:
-    from syncsvc.core.route import desired_events
+    from syncsvc.pipeline.route import desired_events
 
-    return desired_events(seed_plan(), ORG_AND_PUBLIC, seed_overrides(), domain="syncsvc.local")
+    return desired_events(
+        seed_plan(), ORG_AND_PUBLIC, seed_overrides(), domain="syncsvc.local", timezone=TZ
+    )
 
 
 def test_folder_files_parse_with_icaljs(icaljs: Path, tmp_path: Path) -> None:
@@ -98,7 +101,7 @@ def test_feed_file_parses_with_icaljs_including_summer_and_winter_time(
     offsets = {e.content.start.utcoffset() for e in events if isinstance(e.content.start, datetime)}
     assert offsets == {timedelta(hours=2), timedelta(hours=1)}  # CEST and CET meetings
     feed = tmp_path / "feed.ics"
-    feed.write_bytes(calendar_to_ical(events, name="Hva skjer"))
+    feed.write_bytes(calendar_to_ical(events, name="Hva skjer", stamp=STAMP))
     got = sorted(
         ({k: v for k, v in p.items() if k != "file"} for p in parse(icaljs, feed)),
         key=lambda e: str(e["uid"]),

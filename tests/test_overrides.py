@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncsvc.core.overrides import apply_time, load_overrides, parse_overrides
-from syncsvc.errors import ConfigError
+from syncsvc.domain.errors import ConfigError
+from syncsvc.engine.inputs import load_overrides
+from syncsvc.pipeline.overrides import apply_time, parse_overrides
 
 OSLO = ZoneInfo("Europe/Oslo")
 CONFIG = Path(__file__).parent.parent / "config" / "overrides.toml"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from syncsvc.errors import PlanError
+from syncsvc.domain.errors import PlanError
+from syncsvc.domain.plan import Plan, ProblemKind, Status
 from syncsvc.plan.load import read_plan_bytes
-from syncsvc.plan.model import Plan, ProblemKind, Status
-from syncsvc.plan.present import format_plan, plan_to_dict, plan_to_toml, plan_to_yaml
+from syncsvc.present.plan import format_plan, plan_to_dict, plan_to_toml, plan_to_yaml
 from tests.plan_docs import SEED_NAME, SEED_TEXT, seed_docx, seed_html
 
 

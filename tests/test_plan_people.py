@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncsvc.plan.model import Person, ProblemKind
+from syncsvc.domain.plan import Person, ProblemKind
 from syncsvc.plan.people import Directory, find_people, parse_contacts
 
 DIRECTORY = Directory.build(

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncsvc.errors import PlanError
+from syncsvc.domain.errors import PlanError
+from syncsvc.domain.plan import Plan
 from syncsvc.plan.load import read_plan_bytes
-from syncsvc.plan.model import Plan
 from tests.plan_docs import SEED_LINES, seed_docx
 
 FORMATS = ["auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"]

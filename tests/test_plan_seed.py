@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from syncsvc.domain.plan import Plan, PlanItem, ProblemKind, Severity, Status
 from syncsvc.plan.load import read_plan_bytes
-from syncsvc.plan.model import Plan, PlanItem, ProblemKind, Severity, Status
 from tests.plan_docs import SEED_NAME, SEED_TEXT
 
 ELLEN = "ellen.larsen@tromsfylke.no"

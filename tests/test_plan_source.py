@@ -10,9 +10,9 @@ from typing import ClassVar
 
 import pytest
 
-from syncsvc.errors import PlanError
+from syncsvc.domain.errors import PlanError
+from syncsvc.domain.plan import ProblemKind
 from syncsvc.plan.load import PlanSourceSpec, load_plan, read_plan_bytes
-from syncsvc.plan.model import ProblemKind
 from tests.plan_docs import SEED_TEXT
 
 BODY = SEED_TEXT.encode()

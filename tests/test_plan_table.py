@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from syncsvc.domain.plan import ProblemKind
 from syncsvc.plan.load import read_plan_bytes
-from syncsvc.plan.model import ProblemKind
 from syncsvc.plan.table import Column, column_of, is_public, measures_of, semester_of, slug
 
 
@@ -133,7 +133,7 @@ def test_inline_markup_is_stripped() -> None:
 
 
 def test_table_without_header_is_an_error() -> None:
-    from syncsvc.errors import PlanError
+    from syncsvc.domain.errors import PlanError
 
     with pytest.raises(PlanError, match="no plan table"):
         _plan("Årsplan 2024\nA\tB\n")

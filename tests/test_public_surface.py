@@ -20,8 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syncsvc.errors import PlanError, TargetError
-from syncsvc.plan.model import Occurrence, Plan, PlanItem
+from syncsvc.domain.errors import PlanError, TargetError
+from syncsvc.domain.plan import Occurrence, Plan, PlanItem
+from syncsvc.engine.run import run_sync
 from syncsvc.plan.source import read_source
 from syncsvc.settings import (
     CalDAVServer,
@@ -32,10 +33,9 @@ from syncsvc.settings import (
     Settings,
     SyncSettings,
 )
-from syncsvc.state import MemoryState
-from syncsvc.sync import run_sync
+from syncsvc.state.memory import MemoryState
 from syncsvc.targets.base import TargetStats
-from syncsvc.targets.caldav_http import DavHttp, RetryPolicy
+from syncsvc.targets.caldav.http import DavHttp, RetryPolicy
 from syncsvc.web import WebContext, make_server, serve_in_thread
 from tests.test_route import ROOT, seed_plan
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.core.ical import observe_ical
+from syncsvc.engine.run import run_sync
+from syncsvc.pipeline.ical import observe_ical
 from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
-from syncsvc.state import MemoryState
-from syncsvc.sync import run_sync
+from syncsvc.state.memory import MemoryState
 from tests.reliability import compare, dav_objects, desired_for, edit_plan, synthetic_plan
 from tests.servers import DavServer, calendar_path, server_config
 

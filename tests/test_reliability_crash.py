@@ -27,14 +27,14 @@ from typing import Any
 
 import pytest
 
-from syncsvc import cli
+from syncsvc.cli import main as cli
+from syncsvc.domain.changes import ChangeKind
+from syncsvc.engine.run import run_sync
 from syncsvc.plan.load import PlanSourceSpec, load_plan
-from syncsvc.report import ChangeKind
 from syncsvc.settings import Settings, load_settings
-from syncsvc.statestore import open_state
-from syncsvc.sync import run_sync
-from syncsvc.targets.caldav_http import DavHttp
-from syncsvc.targets.folder import FolderTarget
+from syncsvc.state.sqlite import open_state
+from syncsvc.targets.caldav.http import DavHttp
+from syncsvc.targets.folder.target import FolderTarget
 from tests.reliability import activity_list, compare, dav_objects, desired_for, folder_objects
 from tests.servers import DavServer, calendar_path
 

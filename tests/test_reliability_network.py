@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from syncsvc.report import Outcome, RunReport
+from syncsvc.domain.changes import Outcome, RunReport
+from syncsvc.engine.run import run_sync
 from syncsvc.settings import CalDAVCalendar, CalDAVServer, FeedSettings, Settings, SyncSettings
-from syncsvc.statestore import SqliteState, open_state
-from syncsvc.sync import run_sync
-from syncsvc.targets import caldav as caldav_target
-from syncsvc.targets.caldav_http import RetryPolicy
+from syncsvc.state.sqlite import SqliteState, open_state
+from syncsvc.targets.caldav import target as caldav_target
+from syncsvc.targets.caldav.http import RetryPolicy
 from tests.faultproxy import FaultPlan, FaultProxy
 from tests.reliability import compare, dav_objects, desired_for, edit_plan, synthetic_plan
 from tests.servers import DavServer, calendar_path

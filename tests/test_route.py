@@ -8,13 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncsvc.core.overrides import Overrides, load_overrides, parse_overrides
-from syncsvc.core.route import desired_events, expand_calendars, person_slug
-from syncsvc.errors import ConfigError
-from syncsvc.plan.model import Occurrence, Plan, PlanItem, Status
+from syncsvc.domain.errors import ConfigError
+from syncsvc.domain.plan import Occurrence, Plan, PlanItem, Status
+from syncsvc.engine.calendars import expand_calendars, person_slug
+from syncsvc.engine.inputs import load_overrides
+from syncsvc.pipeline.overrides import Overrides, parse_overrides
+from syncsvc.pipeline.route import desired_events
 from syncsvc.plan.readers.text import read_text_table
 from syncsvc.plan.table import build_plan
 from syncsvc.settings import FolderCalendar, Settings
+from tests.builders import TZ
 
 ROOT = Path(__file__).parent.parent
 OSLO = ZoneInfo("Europe/Oslo")
@@ -68,6 +71,7 @@ def route(plan: Plan | None = None, overrides: Overrides | None = None) -> dict[
         ORG_AND_PUBLIC,
         overrides if overrides is not None else seed_overrides(),
         domain="test.local",
+        timezone=TZ,
     )
 
 
@@ -187,7 +191,7 @@ def test_person_calendars_expand_over_plan_people() -> None:
     assert len(cals) == 2 + len(seed_plan().people) - 1
     linda = next(c for c in cals if c.name == "person-linda-m-tindholm")
     assert linda.selector == "person:linda.m.tindholm@tromsfylke.no"
-    events = desired_events(seed_plan(), cals, seed_overrides(), domain="t")
+    events = desired_events(seed_plan(), cals, seed_overrides(), domain="t", timezone=TZ)
     assert {e.item_key for e in events["person-linda-m-tindholm"]} == {
         "varen-2024/biblioteksjefmote",
         "varen-2024/sommerles",
@@ -204,5 +208,9 @@ def test_person_calendar_name_clash_and_bad_selector_are_config_errors() -> None
         expand_calendars(clash, seed_plan())
     with pytest.raises(ConfigError, match="'broken'"):
         desired_events(
-            seed_plan(), calendars(("broken", "org and", "staff")), Overrides(), domain="t"
+            seed_plan(),
+            calendars(("broken", "org and", "staff")),
+            Overrides(),
+            domain="t",
+            timezone=TZ,
         )

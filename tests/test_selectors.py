@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from syncsvc.core.selectors import ItemFacts, parse_selector
-from syncsvc.errors import ConfigError
+from syncsvc.domain.errors import ConfigError
+from syncsvc.pipeline.selectors import ItemFacts, parse_selector
 
 TRINE = "trine.mellem@tromsfylke.no"
 ITEM = ItemFacts(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.errors import ConfigError
+from syncsvc.domain.errors import ConfigError
 from syncsvc.settings import CalDAVCalendar, load_settings, secret_values
 
 BASE = """

@@ -10,16 +10,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncsvc.core.events import ObservedEvent
-from syncsvc.errors import ConfigError, Where
-from syncsvc.plan.model import Plan, PlanItem, Problem, ProblemKind, Severity
-from syncsvc.report import CalendarReport, Change, ChangeKind, Outcome, RunReport
-from syncsvc.statestore import (
+from syncsvc.domain.changes import CalendarReport, Change, ChangeKind, Outcome, RunReport
+from syncsvc.domain.errors import ConfigError, Where
+from syncsvc.domain.events import ObservedEvent
+from syncsvc.domain.plan import Plan, PlanItem, Problem, ProblemKind, Severity
+from syncsvc.present.status import format_status
+from syncsvc.state.sqlite import (
     MIGRATIONS,
     SqliteState,
     decode_when,
     encode_when,
-    format_status,
     status,
 )
 

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from syncsvc.core.events import ObservedEvent
-from syncsvc.errors import ConflictError
-from syncsvc.plan.model import Occurrence, Plan, PlanItem
-from syncsvc.report import ChangeKind, Outcome
+from syncsvc.domain.changes import ChangeKind, Outcome
+from syncsvc.domain.errors import ConflictError
+from syncsvc.domain.events import ObservedEvent
+from syncsvc.domain.plan import Occurrence, Plan, PlanItem
+from syncsvc.engine.run import run_sync
 from syncsvc.settings import FeedSettings, GraphCalendar, GraphSettings, Settings, SyncSettings
-from syncsvc.state import MemoryState
-from syncsvc.sync import run_sync
-from syncsvc.targets.graph import GraphTarget
+from syncsvc.state.memory import MemoryState
+from syncsvc.targets.graph.target import GraphTarget
 from tests.fake_graph import FakeGraph
 
 MAILBOX = "trine.mellem@tromsfylke.example"

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from syncsvc import sync
-from syncsvc.core.events import DesiredEvent, ObservedEvent
-from syncsvc.errors import ExitCode
-from syncsvc.plan.model import Plan
-from syncsvc.report import ChangeKind, Outcome
+from syncsvc.domain.changes import ChangeKind, Outcome
+from syncsvc.domain.errors import ExitCode
+from syncsvc.domain.events import DesiredEvent, ObservedEvent
+from syncsvc.domain.plan import Plan
+from syncsvc.engine import run as sync
 from syncsvc.settings import Settings
-from syncsvc.state import MemoryState
-from syncsvc.targets import factory
-from syncsvc.targets.folder import FolderTarget
+from syncsvc.state.memory import MemoryState
+from syncsvc.targets import registry
+from syncsvc.targets.folder.target import FolderTarget
 from tests.test_route import ROOT, seed_plan, with_first_tuesday_moved
 
 NOW = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)  # before every seed event
@@ -230,7 +230,7 @@ def test_conflicts_are_re_read_and_retried_once(
 ) -> None:
     settings = make_settings(tmp_path, person_calendars={"enabled": False})
     run(settings)
-    original = factory.open_target
+    original = registry.open_target
 
     def opener(calendar: Any, s: Settings, state: Any) -> Any:
         if calendar.name != "org":
@@ -239,7 +239,7 @@ def test_conflicts_are_re_read_and_retried_once(
         target.races = races
         return target
 
-    monkeypatch.setattr(factory, "open_target", opener)
+    monkeypatch.setattr(registry, "open_target", opener)
     plan = seed_plan()
     changed = tuple(
         dataclasses.replace(i, notes="Ny merknad") if i.key == "varen-2024/sommerles" else i
@@ -266,7 +266,7 @@ def test_past_events_survive_a_new_plan(tmp_path: Path) -> None:
 
 
 def test_summary_lists_changes_for_a_dry_run_and_a_table_after(tmp_path: Path) -> None:
-    from syncsvc.summary import format_report
+    from syncsvc.present.report import format_report
 
     dry = format_report(run(make_settings(tmp_path), dry_run=True), show_changes=True)
     assert "+ 2024-03-07" in dry
@@ -295,7 +295,7 @@ def test_default_config_end_to_end_reads_the_real_plan(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_plan_stops_before_any_write(tmp_path: Path) -> None:
-    from syncsvc.errors import PlanError
+    from syncsvc.domain.errors import PlanError
 
     settings = make_settings(tmp_path)
     run(settings)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.state import MemoryState
+from syncsvc.state.memory import MemoryState
 from syncsvc.targets.base import Target
-from syncsvc.targets.folder import FolderTarget
+from syncsvc.targets.folder.target import FolderTarget
 from tests.servers import DavServer, open_caldav
 from tests.target_contract import TargetContract
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
-from syncsvc.errors import PlanError, Where
-from syncsvc.plan.model import TIMEZONE, Person, Plan
+from syncsvc.domain.errors import PlanError, Where
+from syncsvc.domain.plan import TIMEZONE, Person, Plan
 from syncsvc.plan.readers.activity import read_activity_list
 from syncsvc.plan.readers.canonical import read_canonical
 from syncsvc.plan.readers.docx import read_docx_table
@@ -36,6 +36,7 @@ class PlanSourceSpec:
     max_bytes: int = 10_000_000
     timeout_seconds: float = 30.0
     cache_dir: Path | None = None  # a URL's body + ETag/Last-Modified, for conditional GET
+    tz: str = TIMEZONE  # the plan's zone (settings: plan.timezone)
 
 
 def load_plan(spec: PlanSourceSpec) -> Plan:
@@ -53,6 +54,7 @@ def load_plan(spec: PlanSourceSpec) -> Plan:
         people=spec.people,
         aliases=spec.aliases,
         content_type=fetched.content_type,
+        tz=spec.tz,
     )
     if fetched.extra:
         plan = replace(plan, extra={**plan.extra, **fetched.extra})

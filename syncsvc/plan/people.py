@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from syncsvc.errors import Where
-from syncsvc.plan.model import Person, ProblemKind, Severity
+from syncsvc.domain.errors import Where
+from syncsvc.domain.plan import Person, ProblemKind, Severity
 
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _NAME_WORD = r"[A-ZÆØÅÄÖÜÉÈÁ][\wæøåäöüéèáÆØÅÄÖÜÉ'’.-]*"

@@ -7,12 +7,9 @@ whose body and validators are kept in `cache_dir` so that a 304 reuses the cache
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +17,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from syncsvc.errors import PlanError, Where
-from syncsvc.plan.model import Problem, ProblemKind, Severity
+from syncsvc.atomic import write_atomic
+from syncsvc.domain.errors import PlanError, Where
+from syncsvc.domain.plan import Problem, ProblemKind, Severity
 
 FORMATS = ("table-text", "table-html", "table-docx", "activity-list", "canonical")
 MAX_REDIRECTS = 5
@@ -200,26 +198,14 @@ def _load_cache(cache_dir: Path | None, url: str) -> tuple[bytes, dict[str, str]
         return None
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _store_cache(cache_dir: Path | None, url: str, data: bytes, validators: dict[str, str]) -> None:
     if cache_dir is None or not (validators.get("etag") or validators.get("last-modified")):
         return
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         body, meta = _cache_paths(cache_dir, url)
-        _atomic_write(body, data)
-        _atomic_write(meta, json.dumps({"url": url, **validators}).encode())
+        write_atomic(body, data)
+        write_atomic(meta, json.dumps({"url": url, **validators}).encode())
     except OSError:
         pass  # the cache only saves bandwidth; failing to write it is not an error
 

@@ -17,9 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from syncsvc.errors import PlanError, Where
-from syncsvc.plan import dates as date_grammar
-from syncsvc.plan.model import (
+from syncsvc.domain.errors import PlanError, Where
+from syncsvc.domain.plan import (
     TIMEZONE,
     Occurrence,
     Person,
@@ -30,6 +29,7 @@ from syncsvc.plan.model import (
     Severity,
     Status,
 )
+from syncsvc.plan.dates import grammar as date_grammar
 from syncsvc.plan.people import Directory, is_contact_heading, parse_contacts, people_of_cells
 
 # --------------------------------------------------------------------------- document model

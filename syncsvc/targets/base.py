@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from syncsvc.core.events import DesiredEvent, ObservedEvent
-from syncsvc.errors import TargetError
+from syncsvc.domain.errors import TargetError
+from syncsvc.domain.events import DesiredEvent, ObservedEvent
 
 
 @dataclass(slots=True)
@@ -21,7 +21,6 @@ class TargetStats:
 
     requests: int = 0  # HTTP requests (0 for local targets)
     retries: int = 0
-    restored: int = 0  # drifted events put back to the plan's version
     notes: list[str] = field(default_factory=list)  # e.g. "no sync-token support: etag listing"
 
 

@@ -17,7 +17,7 @@ from itertools import groupby
 
 import icalendar
 
-from syncsvc.norwegian import MONTH_NAMES, WEEKDAY_NAMES
+from syncsvc.domain.norwegian import MONTH_NAMES, WEEKDAY_NAMES
 
 MAX_EVENTS = 300  # a page, not an archive
 MAX_DESCRIPTION = 600  # characters shown of a description

@@ -22,10 +22,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from syncsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from syncsvc.metrics import Metrics
 from syncsvc.settings import Settings
-from syncsvc.statestore import SqliteState
+from syncsvc.state.sqlite import SqliteState
 from syncsvc.web.agenda import (
     CONTENT_SECURITY_POLICY,
     AgendaLinks,
@@ -34,6 +32,8 @@ from syncsvc.web.agenda import (
     upcoming,
 )
 from syncsvc.web.feed import FeedFile, FeedSnapshot, not_modified
+from syncsvc.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from syncsvc.web.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -179,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             raise
         except Exception:
-            log.exception("http handler failed", path=path, method=method)
+            log.exception("http.handler_failed", path=path, method=method)
             self._text(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error\n")
 
     # --- public ------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "no scheduler in this process"})
             return
         result = self.ctx.trigger("admin")
-        log.info("sync requested over http", **result)
+        log.info("http.sync_requested", **result)
         self._json(HTTPStatus.ACCEPTED, result)
 
     def _admin_status(self) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from syncsvc.norwegian import MONTH_NAMES
+from syncsvc.domain.norwegian import MONTH_NAMES
 from syncsvc.plan.table import Document, Para, Row
 
 _MONTH = "|".join(MONTH_NAMES)

@@ -1,6 +1,6 @@
 """The canonical structured plan, YAML or TOML, validated with pydantic.
 
-The schema is the JSON export of `syncsvc.plan.present.plan_to_dict` (documented in
+The schema is the JSON export of `syncsvc.present.plan.plan_to_dict` (documented in
 docs/PLAN-FORMATS.md), so `plan_to_yaml` output reads back to an equal Plan. Hand-written files
 may leave most fields out: an item needs only a `title`; without `occurrences` its `dates` text
 is read with the date grammar; without `key` one is made from semester and title; without a
@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from syncsvc.errors import PlanError, Where
-from syncsvc.plan import dates as date_grammar
-from syncsvc.plan.model import (
+from syncsvc.domain.errors import PlanError, Where
+from syncsvc.domain.plan import (
     TIMEZONE,
     Occurrence,
     Person,
@@ -33,6 +32,7 @@ from syncsvc.plan.model import (
     Severity,
     Status,
 )
+from syncsvc.plan.dates import grammar as date_grammar
 from syncsvc.plan.people import Directory, people_of_cells
 from syncsvc.plan.table import measures_of, slug
 

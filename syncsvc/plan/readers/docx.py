@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from syncsvc.errors import PlanError, Where
+from syncsvc.domain.errors import PlanError, Where
 from syncsvc.plan.table import Cell, Document, Para, Row
 
 _MAX_UNPACKED = 200_000_000  # a zip bomb is refused before python-docx opens it

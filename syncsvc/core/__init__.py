@@ -1,1 +1,0 @@
-"""Pure core: routing, rendering, diffing, guarding."""

@@ -1,0 +1,225 @@
+"""iCalendar rendering and reading of our events (RFC 5545, via icalendar).
+
+All-day events use DATE values with an exclusive DTEND; timed events carry TZID and a
+VTIMEZONE covering just the years they use (small objects, correct offsets). Every event
+carries X-SYNCSVC-OWNER (ownership) and X-SYNCSVC-HASH (the content hash we wrote), so a later
+run can tell our events from foreign ones and see edits made in the calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+
+from icalendar import Calendar, Component, Event, Timezone
+
+from syncsvc import __version__
+from syncsvc.domain.events import (
+    HASH_PROPERTY,
+    OWNER_PROPERTY,
+    OWNER_VALUE,
+    DesiredEvent,
+    EventContent,
+    EventStatus,
+    ObservedEvent,
+)
+
+PRODID = f"-//syncsvc//syncsvc {__version__}//EN"
+
+
+def event_to_ical(event: DesiredEvent, *, sequence: int = 0, stamp: datetime) -> bytes:
+    """One VCALENDAR holding one VEVENT (plus a VTIMEZONE when the event is timed)."""
+    cal = _calendar()
+    _add_timezones(cal, [event.content])
+    cal.add_component(_vevent(event, sequence=sequence, stamp=_stamp(stamp)))
+    return bytes(cal.to_ical())
+
+
+def calendar_to_ical(
+    events: Sequence[DesiredEvent], *, name: str | None = None, stamp: datetime
+) -> bytes:
+    """One VCALENDAR with many VEVENTs (the public feed, single-file export)."""
+    cal = _calendar()
+    if name:
+        cal.add("X-WR-CALNAME", name)
+    _add_timezones(cal, [e.content for e in events])
+    when = _stamp(stamp)
+    for event in sorted(events, key=lambda e: (_sort_key(e.content.start), e.uid)):
+        cal.add_component(_vevent(event, sequence=0, stamp=when))
+    return bytes(cal.to_ical())
+
+
+def observe_ical(data: bytes, *, remote_id: str, etag: str | None = None) -> ObservedEvent | None:
+    """Our event in `data`, or None when it is not ours (no owner marker) or unparseable."""
+    vevent = _first_vevent(data)
+    if vevent is None or str(vevent.get(OWNER_PROPERTY, "")) != OWNER_VALUE:
+        return None
+    return observed_from_component(vevent, remote_id=remote_id, etag=etag)
+
+
+def observed_from_component(
+    vevent: Component, *, remote_id: str, etag: str | None
+) -> ObservedEvent | None:
+    """An ObservedEvent from one parsed VEVENT that carries our marker (None if malformed)."""
+    uid = str(vevent.get("UID", "")).strip()
+    content = _content(vevent)
+    if not uid or content is None:
+        return None
+    stored = vevent.get(HASH_PROPERTY)
+    try:
+        sequence = int(str(vevent.get("SEQUENCE", 0)))
+    except ValueError:
+        sequence = 0
+    return ObservedEvent(
+        uid=uid,
+        remote_id=remote_id,
+        etag=etag,
+        stored_hash=str(stored) if stored is not None else None,
+        actual_hash=content.content_hash(),
+        sequence=sequence,
+        start=content.start,
+        end=content.end,
+        summary=content.summary,
+    )
+
+
+def content_from_ical(data: bytes) -> EventContent | None:
+    """The content of the first VEVENT in `data` (owned or not); None if unparseable."""
+    vevent = _first_vevent(data)
+    return _content(vevent) if vevent is not None else None
+
+
+def owned_vevents(data: bytes) -> list[Component] | None:
+    """Every VEVENT with our marker in a (multi-event) calendar; None if unparseable."""
+    cal = _parse(data)
+    if cal is None:
+        return None
+    return [v for v in cal.walk("VEVENT") if str(v.get(OWNER_PROPERTY, "")) == OWNER_VALUE]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _calendar() -> Calendar:
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    return cal
+
+
+def _stamp(stamp: datetime) -> datetime:
+    # The caller's clock: the core reads none (DTSTAMP is the only time-dependent field).
+    return stamp.astimezone(UTC).replace(microsecond=0)
+
+
+def _vevent(event: DesiredEvent, *, sequence: int, stamp: datetime) -> Event:
+    content = event.content
+    vevent = Event()
+    vevent.add("UID", event.uid)
+    vevent.add("DTSTAMP", stamp)
+    vevent.add("DTSTART", content.start)
+    vevent.add("DTEND", content.end)
+    vevent.add("SUMMARY", content.summary)
+    vevent.add("STATUS", content.status.value)
+    vevent.add("SEQUENCE", sequence)
+    if content.all_day:
+        vevent.add("TRANSP", "TRANSPARENT")  # an all-day plan entry should not block the day
+    if content.description:
+        vevent.add("DESCRIPTION", content.description)
+    if content.location:
+        vevent.add("LOCATION", content.location)
+    if content.categories:
+        vevent.add("CATEGORIES", list(content.categories))
+    vevent.add(OWNER_PROPERTY, OWNER_VALUE)
+    vevent.add(HASH_PROPERTY, event.content_hash)
+    return vevent
+
+
+def _add_timezones(cal: Calendar, contents: Iterable[EventContent]) -> None:
+    for tz in vtimezones(v for c in contents for v in (c.start, c.end)):
+        cal.add_component(tz)
+
+
+def vtimezones(values: Iterable[date | datetime]) -> list[Timezone]:
+    """The VTIMEZONEs that the timed values need, each covering just the years in use."""
+    years: dict[str, tuple[int, int]] = {}
+    for value in values:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            tzid = _tzid(value)
+            if tzid is None:
+                continue
+            lo, hi = years.get(tzid, (value.year, value.year))
+            years[tzid] = (min(lo, value.year), max(hi, value.year))
+    return [_vtimezone(tzid, first, last) for tzid, (first, last) in sorted(years.items())]
+
+
+def _tzid(value: datetime) -> str | None:
+    key = getattr(value.tzinfo, "key", None)  # zoneinfo.ZoneInfo
+    return key if isinstance(key, str) and key != "UTC" else None
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+    # Only the years in use: a few lines instead of 70 years of RDATEs. Shared read-only.
+    return Timezone.from_tzid(
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+
+
+def _sort_key(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return value.isoformat() + "T00:00:00"
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _parse(data: bytes) -> Calendar | None:
+    try:
+        cal = Calendar.from_ical(data)
+    except Exception:  # icalendar raises many types on malformed input; all mean "not readable"
+        return None
+    return cal if isinstance(cal, Calendar) else None
+
+
+def _first_vevent(data: bytes) -> Component | None:
+    cal = _parse(data)
+    if cal is None:
+        return None
+    events = cal.walk("VEVENT")
+    return events[0] if events else None
+
+
+def _content(vevent: Component) -> EventContent | None:
+    try:
+        start = vevent.decoded("DTSTART")
+        end = _end(vevent, start)
+        categories: list[str] = []
+        raw_cats = vevent.get("CATEGORIES")
+        for group in raw_cats if isinstance(raw_cats, list) else [raw_cats] if raw_cats else []:
+            categories += [str(c) for c in group.cats]
+        status_text = str(vevent.get("STATUS", "CONFIRMED")).upper()
+        status = EventStatus.TENTATIVE if status_text == "TENTATIVE" else EventStatus.CONFIRMED
+        return EventContent(
+            summary=str(vevent.get("SUMMARY", "")),
+            start=start,
+            end=end,
+            status=status,
+            description=str(vevent.get("DESCRIPTION", "")),
+            location=str(vevent.get("LOCATION", "")),
+            categories=tuple(categories),
+        )
+    except Exception:  # a malformed date or property: not an event we can compare
+        return None
+
+
+def _end(vevent: Component, start: date | datetime) -> date | datetime:
+    if "DTEND" in vevent:
+        end: date | datetime = vevent.decoded("DTEND")
+        return end
+    if "DURATION" in vevent:
+        duration: timedelta = vevent.decoded("DURATION")
+        return start + duration
+    return start if isinstance(start, datetime) else start + timedelta(days=1)

@@ -1,0 +1,94 @@
+"""Rendering: what an occurrence says in a calendar, by audience. Pure.
+
+Staff calendars get the full working content (people, measures, notes); public calendars
+only what the plan makes public (title, time, location, the override's public description),
+never names, e-mail addresses, notes or measures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from syncsvc.domain.events import EventContent, EventStatus
+from syncsvc.domain.plan import Occurrence, Plan, PlanItem, Status
+from syncsvc.pipeline.overrides import Adjustments
+
+
+def staff_content(
+    item: PlanItem,
+    occ: Occurrence,
+    adjust: Adjustments,
+    names: Mapping[str, str],
+    source: str,
+    start: date | datetime,
+    end: date | datetime,
+) -> EventContent:
+    people = [names.get(e.lower(), e) for e in item.people]
+    lines = [
+        ("Tema", occ.topic or ""),
+        ("Ansvarlige", ", ".join(people)),
+        ("Samarbeid/ansvar", item.responsible_text),
+        ("Tiltak", ", ".join(str(m) for m in item.measures)),
+        ("Kompetanse", item.competence),
+        ("Synliggjøring", item.visibility),
+        ("Notater", item.notes),
+        ("Kilde", ", ".join(x for x in (source, item.semester or "") if x)),
+    ]
+    description = "\n".join(f"{label}: {clean_text(v)}" for label, v in lines if clean_text(v))
+    categories = [item.semester or ""] + [f"Tiltak {m}" for m in item.measures]
+    return EventContent(
+        summary=summary_of(item.title, occ.topic),
+        start=start,
+        end=end,
+        status=EventStatus.TENTATIVE if occ.status is Status.TENTATIVE else EventStatus.CONFIRMED,
+        description=description,
+        location=clean_text(adjust.location or ""),
+        categories=tuple(c for c in (clean_line(c) for c in categories) if c),
+    )
+
+
+def public_content(
+    item: PlanItem,
+    occ: Occurrence,
+    adjust: Adjustments,
+    start: date | datetime,
+    end: date | datetime,
+) -> EventContent:
+    # Only what the plan marks public, plus override text; never people, notes or measures.
+    return EventContent(
+        summary=summary_of(adjust.public_title or item.title, occ.topic),
+        start=start,
+        end=end,
+        status=EventStatus.TENTATIVE if occ.status is Status.TENTATIVE else EventStatus.CONFIRMED,
+        description=clean_text(adjust.public_description or ""),
+        location=clean_text(adjust.location or ""),
+    )
+
+
+def summary_of(title: str, topic: str | None) -> str:
+    title = clean_line(title)
+    topic = clean_line(topic or "")
+    return f"{title} – {topic}" if topic and topic.casefold() not in title.casefold() else title
+
+
+def source_name(plan: Plan) -> str:
+    # The file name only: a line number would change every event when a row is inserted above.
+    return plan.source.rstrip("/").rsplit("/", 1)[-1] if plan.source else ""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Plan text as calendar text: LF line ends, no control characters, trimmed.
+
+    iCalendar cannot keep a CR, so text holding one would never match its own hash."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text).strip()
+
+
+def clean_line(text: str) -> str:
+    """One line (titles, categories): runs of whitespace become one space."""
+    return " ".join(clean_text(text).split())

@@ -1,0 +1,117 @@
+"""Routing: from the plan, the overrides and the calendar configs to the events each
+calendar should hold. Pure: values in, values out.
+
+What each audience sees is pipeline.render's business; which calendars exist is the
+engine's (engine.calendars).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from syncsvc.domain.events import DesiredEvent
+from syncsvc.domain.plan import Plan, PlanItem
+from syncsvc.pipeline.overrides import Adjustments, Overrides, apply_time
+from syncsvc.pipeline.render import public_content, source_name, staff_content
+from syncsvc.pipeline.selectors import ItemFacts, Selector, parse_selector
+from syncsvc.pipeline.uid import occurrence_uid
+
+
+class RoutedCalendar(Protocol):
+    """What routing needs of a calendar config (every CalendarConfig has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def selector(self) -> str: ...
+    @property
+    def audience(self) -> str: ...
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Routed:
+    facts: ItemFacts
+    staff: tuple[DesiredEvent, ...]
+    public: tuple[DesiredEvent, ...]
+
+
+def desired_events(
+    plan: Plan,
+    calendars: Sequence[RoutedCalendar],
+    overrides: Overrides,
+    *,
+    domain: str,
+    timezone: str,
+) -> dict[str, list[DesiredEvent]]:
+    """Events per calendar name (every calendar has an entry, maybe empty).
+
+    Undated and skipped items produce no events. Each occurrence gets one UID, the same in
+    every calendar; its content differs by audience only.
+    """
+    selectors: list[tuple[RoutedCalendar, Selector]] = [
+        (cal, parse_selector(cal.selector, calendar=cal.name)) for cal in calendars
+    ]
+    tz = ZoneInfo(timezone)
+    names = {p.email: p.name for p in plan.people}
+    source = source_name(plan)
+    routed = [
+        r
+        for item in plan.items
+        if item.occurrences
+        and (
+            r := _route_item(
+                item, overrides.for_item(item.key, item.title), names, source, tz, domain
+            )
+        )
+    ]
+    result: dict[str, list[DesiredEvent]] = {}
+    for cal, selector in selectors:
+        public = cal.audience == "public"
+        events: list[DesiredEvent] = []
+        for r in routed:
+            if selector.matches(r.facts):
+                events.extend(r.public if public else r.staff)
+        result[cal.name] = events
+    return result
+
+
+def _route_item(
+    item: PlanItem,
+    adjust: Adjustments,
+    names: Mapping[str, str],
+    source: str,
+    tz: ZoneInfo,
+    domain: str,
+) -> _Routed | None:
+    if adjust.skip:
+        return None
+    facts = ItemFacts(
+        key=item.key,
+        people=frozenset(p.lower() for p in item.people),
+        measures=frozenset(item.measures),
+        public=item.public if adjust.public is None else adjust.public,
+    )
+    staff: list[DesiredEvent] = []
+    public: list[DesiredEvent] = []
+    for ordinal, occ in enumerate(item.occurrences, start=1):
+        uid = occurrence_uid(item.key, ordinal, domain)
+        start, end = apply_time(_in_tz(occ.start, tz), _in_tz(occ.end, tz), adjust, tz)
+        staff_text = staff_content(item, occ, adjust, names, source, start, end)
+        staff.append(DesiredEvent(uid=uid, content=staff_text, item_key=item.key))
+        if facts.public:
+            public_text = public_content(item, occ, adjust, start, end)
+            public.append(DesiredEvent(uid=uid, content=public_text, item_key=item.key))
+    return _Routed(facts, tuple(staff), tuple(public))
+
+
+def _in_tz(value: date | datetime, tz: ZoneInfo) -> date | datetime:
+    if not isinstance(value, datetime):
+        return value
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)

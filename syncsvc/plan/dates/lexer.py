@@ -1,0 +1,223 @@
+"""Tokenizer for the Norwegian date grammar (see `syncsvc.plan.dates.grammar`).
+
+Turns a date cell into a flat list of tokens with their spans in the input. Recognising times
+here, before anything else, is what keeps "kl. 10.00-11.30" from ever being read as a date.
+Only ASCII digits count as digits, so exotic Unicode digits are plain text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    TIME = "time"  # value: (start "H:MM", end "H:MM" or None)
+    NUMDATE = "numdate"  # value: (day, month, year or None), from "16.01.24", "27.2", "1/3"
+    NUM = "num"  # value: the integer (None when absurdly long)
+    MONTH = "month"  # value: 1..12
+    WEEKDAY = "weekday"  # value: 0 (Monday) .. 6 (Sunday)
+    WEEK = "week"  # the word "uke"/"veke"; the number follows as NUM
+    RANGE = "range"  # "-", "–", "til", "til og med", "t.o.m."
+    FROM = "from"  # "fra", "frå", "fra og med", "f.o.m."
+    AND = "and"  # "og", "&", ",", "+", "/"
+    DONE = "done"  # "OK", "Gjennomført"
+    QMARK = "qmark"  # "?"
+    DOT = "dot"  # "." (ordinal dots; ignored by the parser)
+    WORD = "word"  # any other word
+    OTHER = "other"  # any other character
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: Kind
+    text: str
+    start: int
+    end: int
+    value: object = None
+
+
+MONTHS: dict[str, int] = {
+    "januar": 1, "jan": 1,
+    "februar": 2, "feb": 2, "febr": 2,
+    "mars": 3, "mar": 3,
+    "april": 4, "apr": 4,
+    "mai": 5,
+    "juni": 6, "jun": 6,
+    "juli": 7, "jul": 7,
+    "august": 8, "aug": 8,
+    "september": 9, "sep": 9, "sept": 9,
+    "oktober": 10, "okt": 10,
+    "november": 11, "nov": 11,
+    "desember": 12, "des": 12,
+}  # fmt: skip
+
+# Full weekday names, Bokmål and Nynorsk, and abbreviations of three letters or more.
+WEEKDAYS: dict[str, int] = {
+    "mandag": 0, "måndag": 0, "man": 0,
+    "tirsdag": 1, "tysdag": 1, "tir": 1, "tirs": 1, "tis": 1, "tys": 1,
+    "onsdag": 2, "ons": 2,
+    "torsdag": 3, "tor": 3, "tors": 3,
+    "fredag": 4, "fre": 4,
+    "lørdag": 5, "laurdag": 5, "lør": 5, "lau": 5, "laur": 5,
+    "søndag": 6, "sundag": 6, "søn": 6, "sun": 6,
+}  # fmt: skip
+# Two-letter abbreviations ("ti.", "to.") are also ordinary words ("ten", "two"), so they only
+# count as weekdays with a dot.
+WEEKDAYS_DOTTED: dict[str, int] = {"ma": 0, "ti": 1, "on": 2, "to": 3, "fr": 4, "lø": 5, "sø": 6}
+
+WEEK_WORDS = frozenset({"uke", "uka", "uker", "ukene", "veke", "veka", "veker", "vekene", "week"})
+DONE_WORDS = frozenset({"ok", "gjennomført", "gjennomfort", "gjennomførd", "avholdt"})
+
+_KL = r"(?:klokka|klokken|kl)"
+_CLOCK = r"(?:[0-9]{4}|[0-9]{1,2}(?:[.:][0-9]{2})?)(?![0-9])"
+_DASH = r"[-‐‒–—−]"
+
+# A time introduced by "kl."/"klokken": "kl. 9", "kl. 10.00-11.30", "klokken 1800-1930",
+# "kl 15:30 – 16:30", "kl. 10 til kl. 12".
+_TIME_KL = re.compile(
+    rf"{_KL}(?![^\W\d_])\.?\s*(?P<a>{_CLOCK})"
+    rf"(?:\s*(?:{_DASH}|til)\s*(?:{_KL}\.?\s*)?(?P<b>{_CLOCK}))?",
+    re.IGNORECASE,
+)
+# A bare time with a colon ("10:00", "10:00-11:30"): a colon never appears in our dates.
+_TIME_COLON = re.compile(
+    rf"(?<![0-9.:/])(?P<a>[0-9]{{1,2}}:[0-9]{{2}})"
+    rf"(?:\s*{_DASH}\s*(?P<b>[0-9]{{1,2}}:[0-9]{{2}}))?(?![0-9])"
+)
+# A bare time with a dot ("10.00", "09.00-11.30"); only tried after NUMDATE failed, so "12.10"
+# stays a date (12 October) while "10.30" (no month 30) is a time.
+_TIME_DOT = re.compile(
+    rf"(?<![0-9.:/])(?P<a>[0-9]{{1,2}}\.[0-9]{{2}})"
+    rf"(?:\s*{_DASH}\s*(?P<b>[0-9]{{1,2}}\.[0-9]{{2}}))?(?![0-9]|\.[0-9])"
+)
+# Numeric dates: "16.01.24", "12.10.2021", "27.2", "1/3". The separator must repeat.
+_NUMDATE = re.compile(
+    r"(?<![0-9.:/,])(?P<d>[0-9]{1,2})(?P<s>[./])(?P<m>[0-9]{1,2})"
+    r"(?:(?P=s)(?P<y>[0-9]{4}|[0-9]{2}))?(?![0-9]|[./][0-9])"
+)
+_NUM = re.compile(r"[0-9]+")
+# Dotted abbreviations that are one token: "t.o.m.", "f.o.m." (also without the last dot).
+_TOM = re.compile(r"t\.\s?o\.\s?m\b\.?", re.IGNORECASE)
+_FOM = re.compile(r"f\.\s?o\.\s?m\b\.?", re.IGNORECASE)
+# "til og med" / "fra og med" / "frå og med" as one token, so "og" is not read as a list.
+_TIL_OG_MED = re.compile(r"til\s+og\s+med(?![^\W\d_])", re.IGNORECASE)
+_FRA_OG_MED = re.compile(r"fr[aå]\s+og\s+med(?![^\W\d_])", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?P<dot>\.)?")
+_SPACE = re.compile(r"\s+")
+
+_DASHES = frozenset("-‐‒–—−")
+_AND_CHARS = frozenset(",&+/")
+
+
+def _valid_day_month(d: int, m: int) -> bool:
+    return 1 <= d <= 31 and 1 <= m <= 12
+
+
+def _numdate(m: re.Match[str]) -> Token | None:
+    d, mo, y = int(m["d"]), int(m["m"]), m["y"]
+    if y is None and not _valid_day_month(d, mo):
+        return None  # "10.30", "2.0": not a date; maybe a time or a version number
+    year = None if y is None else (int(y) + 2000 if len(y) == 2 else int(y))
+    return Token(Kind.NUMDATE, m[0], m.start(), m.end(), (d, mo, year))
+
+
+def _time(m: re.Match[str]) -> Token:
+    return Token(Kind.TIME, m[0], m.start(), m.end(), (m["a"], m["b"]))
+
+
+def _time_dot(m: re.Match[str]) -> Token | None:
+    # Only a time when some part cannot be a day.month ("10.00", "11.30"), else two dates.
+    parts = [p for p in (m["a"], m["b"]) if p]
+    if all(_valid_day_month(*map(int, p.split("."))) for p in parts):
+        return None
+    return _time(m)
+
+
+def _word(m: re.Match[str]) -> Token:
+    word = m[0][: m.start("dot") - m.start()] if m["dot"] else m[0]
+    low = word.lower()
+    span_end = m.end()
+    kind, value = Kind.WORD, None
+    if low in MONTHS:
+        kind, value = Kind.MONTH, MONTHS[low]
+    elif low in WEEKDAYS:
+        kind, value = Kind.WEEKDAY, WEEKDAYS[low]
+    elif m["dot"] and low in WEEKDAYS_DOTTED:
+        kind, value = Kind.WEEKDAY, WEEKDAYS_DOTTED[low]
+    elif low in WEEK_WORDS:
+        kind = Kind.WEEK
+    elif low in DONE_WORDS:
+        kind = Kind.DONE
+    elif low in ("til", "tom"):
+        kind = Kind.RANGE
+    elif low in ("fra", "frå", "fom"):
+        kind = Kind.FROM
+    elif low == "og":
+        kind = Kind.AND
+    if kind is Kind.WORD or not m["dot"]:
+        # Keep a sentence-final dot out of ordinary words; it is a DOT token of its own.
+        span_end = m.start() + len(word)
+    return Token(kind, m.string[m.start() : span_end], m.start(), span_end, value)
+
+
+_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], Token | None]]
+
+# Tried in order at each position; the first rule whose pattern matches and whose builder
+# accepts the match wins. Times come first so their digits never become dates.
+_RULES: tuple[_Rule, ...] = (
+    (_TIME_KL, _time),
+    (_TIME_COLON, _time),
+    (_NUMDATE, _numdate),
+    (_TIME_DOT, _time_dot),
+    (_TOM, lambda m: Token(Kind.RANGE, m[0], m.start(), m.end())),
+    (_FOM, lambda m: Token(Kind.FROM, m[0], m.start(), m.end())),
+    (_TIL_OG_MED, lambda m: Token(Kind.RANGE, m[0], m.start(), m.end())),
+    (_FRA_OG_MED, lambda m: Token(Kind.FROM, m[0], m.start(), m.end())),
+    # Digits: a day, a week number, a year. Absurd lengths carry no value (and int() of
+    # thousands of digits would raise).
+    (
+        _NUM,
+        lambda m: Token(Kind.NUM, m[0], m.start(), m.end(), int(m[0]) if len(m[0]) <= 6 else None),
+    ),
+    (_WORD, _word),
+)
+
+
+def _single_char(text: str, pos: int) -> Token:
+    ch = text[pos]
+    kind = Kind.OTHER
+    if ch in _DASHES:
+        kind = Kind.RANGE
+    elif ch in _AND_CHARS:
+        kind = Kind.AND
+    elif ch == "?":
+        kind = Kind.QMARK
+    elif ch == ".":
+        kind = Kind.DOT
+    return Token(kind, ch, pos, pos + 1)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split `text` into tokens; whitespace separates tokens and is dropped."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        space = _SPACE.match(text, pos)
+        if space:
+            pos = space.end()
+            continue
+        token = None
+        for pattern, build in _RULES:
+            m = pattern.match(text, pos)
+            if m and m.end() > pos:
+                token = build(m)
+                if token is not None:
+                    break
+        if token is None:
+            token = _single_char(text, pos)
+        tokens.append(token)
+        pos = token.end
+    return tokens

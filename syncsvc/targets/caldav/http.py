@@ -1,0 +1,207 @@
+"""The HTTP layer of the CalDAV target: one session per calendar, built by `caldav.DAVClient`
+from explicit settings, with bounded retries, request counting and error mapping.
+
+We use the client's session and auth object but send requests ourselves, so the library
+never rewrites bodies (line endings, SEQUENCE), never retries behind our back and never reads
+its own config files, `CALDAV_*` variables or ~/.netrc.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import niquests
+from caldav.davclient import DAVClient
+from niquests.structures import CaseInsensitiveDict
+
+from syncsvc.domain.errors import AuthError, TargetError
+from syncsvc.settings import CalDAVServer
+from syncsvc.targets.base import TargetStats
+from syncsvc.targets.retry import retry_after_seconds
+
+# Statuses worth another try: the server said "later" or failed in passing.
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter; `sleep` and `rand` are injectable."""
+
+    attempts: int = 4  # tries in total, the first included
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_total_wait: float = 30.0  # a Retry-After beyond what is left ends the retries
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before try number `attempt + 1` (attempt counts from 1)."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return float(ceiling * (0.5 + 0.5 * self.rand()))
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("ETag")
+
+
+# Called before a request is sent again after a failure whose outcome is unknown (the server
+# may have applied it). Returns a reply to use instead of resending, or None to resend.
+Recover = Callable[[], "Reply | None"]
+
+
+def redact(url: str) -> str:
+    """The URL without user info: safe for messages and logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+
+
+@dataclass
+class DavHttp:
+    """Requests to one server on behalf of one calendar; counts into `stats`."""
+
+    server: CalDAVServer
+    stats: TargetStats
+    calendar: str
+    policy: RetryPolicy = DEFAULT_POLICY
+    ca_bundle: str | None = None  # resolved path; overrides verify_tls
+    _client: Any = field(init=False, repr=False)
+    _session: niquests.Session = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        server = self.server
+        if server.auth == "bearer":
+            if server.token is None:
+                raise TargetError("bearer auth needs a token", calendar=self.calendar)
+            username, password = None, server.token.get_secret_value()
+        elif server.auth == "none":
+            username, password = None, None
+        else:
+            if not server.username or server.password is None:
+                raise TargetError(
+                    f"{server.auth} auth needs a username and a password", calendar=self.calendar
+                )
+            username, password = server.username, server.password.get_secret_value()
+        verify: bool | str = self.ca_bundle or server.verify_tls
+        self._client = DAVClient(
+            url=redact(server.url),  # never let credentials in the URL slip through
+            username=username,
+            password=password,
+            auth_type=None if server.auth == "none" else server.auth,
+            timeout=server.timeout_seconds,  # type: ignore[arg-type]  # float works in niquests
+            ssl_verify_cert=verify,
+            enable_rfc6764=False,
+            rate_limit_handle=False,
+        )
+        self._session = cast(niquests.Session, self._client.session)
+        self._session.trust_env = False  # no ~/.netrc, no proxy variables: explicit settings only
+
+    @property
+    def base_url(self) -> str:
+        url = redact(self.server.url)
+        return url if url.endswith("/") else url + "/"
+
+    def absolute(self, href: str) -> str:
+        return urljoin(self.base_url, href)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        recover: Recover | None = None,
+    ) -> Reply:
+        """Send with retries; returns every final status (callers judge 4xx), raises on
+        401/403 (AuthError) and when the server stays unreachable or failing (TargetError)."""
+        url = self.absolute(url)
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempt > 1 and recover is not None:
+                recovered = recover()
+                if recovered is not None:
+                    return recovered
+            try:
+                reply = self._send(method, url, body, headers or {})
+            except niquests.exceptions.RequestException as err:
+                failure = f"cannot reach {self.base_url}: {_reason(err)}"
+                delay = self.policy.backoff(attempt)
+            else:
+                if reply.status in (401, 403) and not _is_precondition(reply):
+                    raise AuthError(
+                        f"{self.base_url} refused access (HTTP {reply.status}); "
+                        "check the server's username and password/token",
+                        calendar=self.calendar,
+                    )
+                if reply.status not in _RETRY_STATUSES:
+                    return reply
+                failure = f"{self.base_url} answered HTTP {reply.status} to {method}"
+                hinted = retry_after_seconds(reply.headers.get("Retry-After"))
+                delay = hinted if hinted is not None else self.policy.backoff(attempt)
+            if attempt >= self.policy.attempts or waited + delay > self.policy.max_total_wait:
+                raise TargetError(
+                    f"{failure} (gave up after {attempt} tries)", calendar=self.calendar
+                )
+            self.stats.retries += 1
+            self.policy.sleep(delay)
+            waited += delay
+
+    def _send(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
+        # Count before sending: a request that never got an answer still cost one.
+        self.stats.requests += 1
+        response = self._session.request(
+            method,
+            url,
+            data=body or None,
+            headers=dict(headers),
+            auth=self._client.auth,
+            timeout=self.server.timeout_seconds,
+            verify=self._client.ssl_verify_cert,
+        )
+        # A digest challenge is a real round trip: it shows up in the history.
+        self.stats.requests += len(response.history)
+        return Reply(
+            status=int(response.status_code or 0),
+            headers=CaseInsensitiveDict(response.headers),
+            content=response.content or b"",
+            url=url,
+        )
+
+
+def _is_precondition(reply: Reply) -> bool:
+    """A 403 carrying a DAV:error precondition (e.g. valid-sync-token) is not about auth."""
+    return reply.status == 403 and b"error" in reply.content and b"DAV:" in reply.content
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, niquests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(err, niquests.exceptions.SSLError):
+        return "TLS verification failed"
+    if isinstance(err, niquests.exceptions.ConnectionError):
+        return "connection failed (server down or unreachable)"
+    return type(err).__name__

@@ -1,0 +1,317 @@
+"""HTTP to Microsoft Graph: bearer tokens, throttling, per-mailbox concurrency, JSON batching.
+
+- Every request carries the caller's `Prefer` header (immutable ids, time zone, text bodies).
+- 429/5xx: wait for `Retry-After` (or back off exponentially) and retry, bounded by a
+  `RetryPolicy`; the wait is an injected `sleep` so tests run instantly. POSTs are retried only
+  when the caller says they are safe (creates carry a transactionId).
+- Exchange Online serves at most 4 concurrent requests per mailbox per app
+  (MailboxConcurrency); `MailboxSlots` enforces that across every client of a mailbox. A batch
+  takes all slots, because Graph runs up to 4 of its sub-requests against the mailbox at once.
+- `$batch`: at most 20 sub-requests a batch; sub-requests that fail with 429/5xx are retried
+  alone, the others are never sent twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from syncsvc.domain.errors import AuthError, TargetError
+from syncsvc.targets.base import TargetStats
+from syncsvc.targets.graph.auth import TokenProvider
+from syncsvc.targets.retry import retry_after_seconds
+
+JSON = dict[str, Any]
+BATCH_LIMIT = 20  # documented maximum of sub-requests in one $batch
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+_SAFE_METHODS = frozenset({"GET", "PATCH", "DELETE"})  # ours carry If-Match: repeating is harmless
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 6  # tries per request (or per batch sub-request), the first included
+    max_wait: float = 120.0  # a single Retry-After longer than this fails the request
+    max_total_wait: float = 600.0  # waiting summed over one request's retries
+    backoff: float = 1.0  # first wait when the server gives no Retry-After; doubles
+
+
+class MailboxSlots:
+    """At most `size` requests in flight against one mailbox."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+        self._bulk = threading.Lock()  # one taker of all slots at a time, so no deadlock
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        with self._slots:
+            yield
+
+    @contextmanager
+    def all(self) -> Iterator[None]:
+        with self._bulk:
+            for _ in range(self.size):
+                self._slots.acquire()
+            try:
+                yield
+            finally:
+                for _ in range(self.size):
+                    self._slots.release()
+
+    def try_take(self) -> bool:
+        """Take a slot without waiting (tests use it to see that all slots are busy)."""
+        return self._slots.acquire(blocking=False)
+
+    def give_back(self) -> None:
+        self._slots.release()
+
+
+_registry: dict[str, MailboxSlots] = {}
+_registry_lock = threading.Lock()
+
+
+def slots_for(mailbox: str, size: int) -> MailboxSlots:
+    """The process-wide slots of a mailbox: two calendars in one mailbox share them."""
+    with _registry_lock:
+        return _registry.setdefault(mailbox.casefold(), MailboxSlots(size))
+
+
+@dataclass(frozen=True, slots=True)
+class SubRequest:
+    id: str
+    method: str
+    url: str  # relative to the API root, e.g. /users/{upn}/events/{id}
+    body: JSON | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SubResponse:
+    id: str
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+
+class GraphClient:
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenProvider,
+        *,
+        slots: MailboxSlots,
+        stats: TargetStats,
+        prefer: str,
+        calendar: str | None = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        policy: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.slots = slots
+        self.stats = stats
+        self.prefer = prefer
+        self.calendar = calendar
+        self.sleep = sleep
+        self.policy = policy or RetryPolicy()
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def error(self, message: str) -> TargetError:
+        return TargetError(message, calendar=self.calendar)
+
+    # --- single requests ----------------------------------------------------------------------
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_unsafe: bool = False,
+        bulk: bool = False,
+    ) -> httpx.Response:
+        """One request with retries; returns the final response (any status) or raises."""
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        retryable = retry_unsafe or method in _SAFE_METHODS
+        waited = 0.0
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            request_headers = {"Authorization": f"Bearer {self._token()}", "Prefer": self.prefer}
+            request_headers.update(headers or {})
+            try:
+                with self.slots.all() if bulk else self.slots.one():
+                    self.stats.requests += 1
+                    reply = self._http.request(
+                        method, url, json=json, params=params, headers=request_headers
+                    )
+            except httpx.TransportError as err:
+                if not retryable or attempt >= self.policy.attempts:
+                    raise self.error(f"{method} failed: {type(err).__name__}: {err}") from None
+                waited += self._wait(self._backoff(attempt), waited, f"{method} failed")
+                continue
+            if reply.status_code == 401 and not refreshed:
+                self.tokens.invalidate()  # revoked or expired early: one fresh token, one retry
+                refreshed = True
+                self.stats.retries += 1
+                continue
+            if reply.status_code in RETRYABLE and (retryable or reply.status_code == 429):
+                if attempt >= self.policy.attempts:
+                    raise self.error(
+                        f"{method} still failing after {attempt} tries: {_brief(reply)}"
+                    )
+                delay = retry_after(reply.headers) or self._backoff(attempt)
+                waited += self._wait(delay, waited, _brief(reply))
+                continue
+            return reply
+
+    def _token(self) -> str:
+        before = self.tokens.fetches
+        token = self.tokens.token()
+        self.stats.requests += self.tokens.fetches - before  # the token endpoint counts too
+        return token
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.policy.backoff * 2 ** (attempt - 1))
+
+    def _wait(self, delay: float, waited: float, why: str) -> float:
+        if delay > self.policy.max_wait or waited + delay > self.policy.max_total_wait:
+            raise self.error(f"throttled: {why}; the server asks to wait {delay:.0f} s, giving up")
+        self.stats.retries += 1
+        self.sleep(delay)
+        return delay
+
+    def check(self, reply: httpx.Response, what: str) -> None:
+        """Raise for an error status: AuthError for 401/403, TargetError otherwise."""
+        if reply.status_code < 400:
+            return
+        text = f"{what}: {_brief(reply)}"
+        if reply.status_code in (401, 403):
+            raise AuthError(text, calendar=self.calendar)
+        raise self.error(text)
+
+    def get_json(self, path: str, params: Mapping[str, str] | None = None) -> JSON:
+        reply = self.send("GET", path, params=params)
+        self.check(reply, f"GET {path}")
+        return _json_object(reply)
+
+    def pages(self, path: str, params: Mapping[str, str]) -> Iterator[JSON]:
+        """Every item of a collection, following `@odata.nextLink` (which keeps the query)."""
+        page = self.get_json(path, params)
+        while True:
+            yield from page.get("value") or ()
+            link = page.get("@odata.nextLink")
+            if not link:
+                return
+            page = self.get_json(str(link))
+
+    # --- batches ------------------------------------------------------------------------------
+    def batch(self, requests: Sequence[SubRequest]) -> dict[str, SubResponse]:
+        """Send in batches of at most 20; retry only sub-requests that failed with 429/5xx."""
+        results: dict[str, SubResponse] = {}
+        for start in range(0, len(requests), BATCH_LIMIT):
+            results.update(self._one_batch(requests[start : start + BATCH_LIMIT]))
+        return results
+
+    def _one_batch(self, requests: Sequence[SubRequest]) -> dict[str, SubResponse]:
+        results: dict[str, SubResponse] = {}
+        pending = list(requests)
+        waited = 0.0
+        for attempt in range(1, self.policy.attempts + 1):
+            reply = self.send(
+                "POST",
+                "/$batch",
+                json=_batch_body(pending, self.prefer),
+                bulk=True,
+                retry_unsafe=True,
+            )
+            self.check(reply, "POST /$batch")
+            by_id = {r.id: r for r in pending}
+            again: list[SubRequest] = []
+            delays: list[float] = []
+            for item in _json_object(reply).get("responses") or ():
+                sub = _sub_response(item)
+                if sub.id not in by_id:
+                    continue
+                if sub.status in RETRYABLE and attempt < self.policy.attempts:
+                    again.append(by_id[sub.id])
+                    delays.append(retry_after(sub.headers) or self._backoff(attempt))
+                else:
+                    results[sub.id] = sub
+            missing = [r for r in pending if r.id not in results and r not in again]
+            if missing:
+                raise self.error(f"$batch reply lacks {len(missing)} of its sub-responses")
+            if not again:
+                return results
+            waited += self._wait(max(delays), waited, f"{len(again)} batched requests throttled")
+            self.stats.retries += len(again) - 1  # _wait counted one
+            pending = again
+        return results  # pragma: no cover - the last attempt stores every reply
+
+
+def _batch_body(requests: Sequence[SubRequest], prefer: str) -> JSON:
+    out = []
+    for r in requests:
+        headers = {"Prefer": prefer, **r.headers}
+        item: JSON = {"id": r.id, "method": r.method, "url": r.url, "headers": headers}
+        if r.body is not None:
+            item["body"] = r.body
+            headers.setdefault("Content-Type", "application/json")
+        out.append(item)
+    return {"requests": out}
+
+
+def _sub_response(item: Any) -> SubResponse:
+    headers = item.get("headers") or {}
+    return SubResponse(
+        id=str(item.get("id")),
+        status=int(item.get("status", 0)),
+        headers={str(k).lower(): str(v) for k, v in headers.items()},
+        body=item.get("body"),
+    )
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent."""
+    return retry_after_seconds(headers.get("retry-after") or headers.get("Retry-After"))
+
+
+def _json_object(reply: httpx.Response) -> JSON:
+    try:
+        data = reply.json()
+    except ValueError:
+        raise TargetError(f"Graph sent no JSON (HTTP {reply.status_code})") from None
+    if not isinstance(data, dict):
+        raise TargetError("Graph sent JSON that is not an object")
+    return data
+
+
+def error_text(status: int, body: Any) -> str:
+    """`HTTP 400 ErrorInvalidRequest: message` from a Graph error body."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code, message = error.get("code", ""), str(error.get("message", "")).splitlines()
+        return f"HTTP {status} {code}: {message[0] if message else ''}".rstrip(": ")
+    return f"HTTP {status}"
+
+
+def _brief(reply: httpx.Response) -> str:
+    try:
+        body: Any = reply.json()
+    except ValueError:
+        body = None
+    return error_text(reply.status_code, body)
