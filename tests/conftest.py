@@ -1,2 +1,4 @@
-"""Shared pytest setup. Fixtures live in focused modules (tests/servers.py, ...) and are
-imported by the tests that use them."""
+"""Shared pytest setup: the real-server fixtures (tests/servers.py) are available to every test
+module without importing them."""
+
+pytest_plugins = ["tests.servers"]

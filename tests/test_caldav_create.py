@@ -15,8 +15,6 @@ from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSetting
 from syncsvc.state.memory import MemoryState
 from tests.servers import DavServer, server_config
 
-from tests.servers import radicale, xandikos  # noqa: F401  isort: skip
-
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 PLAN = Plan(
     title="Årsplan 2024",

@@ -22,8 +22,6 @@ from syncsvc.targets.caldav.http import RetryPolicy
 from tests.servers import DavServer, calendar_path, server_config
 from tests.target_contract import FOREIGN
 
-from tests.servers import dead_url, radicale, xandikos  # noqa: F401  isort: skip
-
 pytestmark = pytest.mark.servers
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -106,7 +104,7 @@ class World:
 
 
 @pytest.fixture
-def world(radicale: DavServer, xandikos: DavServer, tmp_path: Path) -> World:  # noqa: F811
+def world(radicale: DavServer, xandikos: DavServer, tmp_path: Path) -> World:
     return World({"rad": radicale, "xan": xandikos}, tmp_path)
 
 
@@ -227,7 +225,7 @@ def test_wrong_password_fails_its_calendars_only(world: World) -> None:
 
 def test_a_server_down_fails_its_calendars_only(
     world: World,
-    dead_url: str,  # noqa: F811
+    dead_url: str,
     no_sleep: list[float],
 ) -> None:
     down = CalDAVServer(url=dead_url, username="alice", password=SecretStr("pw-not-shown"))

@@ -23,8 +23,6 @@ from syncsvc.targets.retry import retry_after_seconds
 from tests.servers import PASSWORD, DavServer, open_caldav, server_config
 from tests.target_contract import FOREIGN, event
 
-from tests.servers import dav_server, dead_url, radicale, radicale_bcrypt, xandikos  # noqa: F401  isort: skip
-
 pytestmark = pytest.mark.servers
 
 _OPEN: list[CalDAVTarget] = []
@@ -120,7 +118,7 @@ def make_target(
 
 
 @pytest.fixture
-def calendar(dav_server: DavServer) -> str:  # noqa: F811
+def calendar(dav_server: DavServer) -> str:
     return dav_server.new_calendar("target")
 
 
@@ -132,7 +130,7 @@ def seed(server: DavServer, calendar_url: str, state: MemoryState, n: int = 3) -
     target.close()
 
 
-def test_unchanged_calendar_costs_one_request(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_unchanged_calendar_costs_one_request(dav_server: DavServer, calendar: str) -> None:
     state = MemoryState()
     dav_server.put_raw(calendar, "own.ics", FOREIGN)
     seed(dav_server, calendar, state)
@@ -143,7 +141,7 @@ def test_unchanged_calendar_costs_one_request(dav_server: DavServer, calendar: s
     assert target.stats.notes == []
 
 
-def test_a_person_edit_costs_sync_plus_multiget(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_a_person_edit_costs_sync_plus_multiget(dav_server: DavServer, calendar: str) -> None:
     state = MemoryState()
     seed(dav_server, calendar, state)
     href = dav_server.url.rstrip("/") + state.get_events("cal")["seed1@test"].remote_id
@@ -160,7 +158,7 @@ def test_a_person_edit_costs_sync_plus_multiget(dav_server: DavServer, calendar:
     assert [uid for uid, e in seen.items() if e.drifted] == ["seed1@test"]
 
 
-def test_wire_bytes_and_conditions(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_wire_bytes_and_conditions(dav_server: DavServer, calendar: str) -> None:
     target = make_target(dav_server, calendar, MemoryState())
     wire = Wire()
     wire.install(target)
@@ -178,7 +176,7 @@ def test_wire_bytes_and_conditions(dav_server: DavServer, calendar: str) -> None
 
 
 def test_fallback_lists_etags_and_fetches_only_changes(
-    dav_server: DavServer,  # noqa: F811
+    dav_server: DavServer,
     calendar: str,
 ) -> None:
     state = MemoryState()
@@ -197,7 +195,7 @@ def test_fallback_lists_etags_and_fetches_only_changes(
     assert wire.methods == ["PROPFIND"]  # nothing changed: no downloads
 
 
-def test_server_without_sync_collection_falls_back(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_server_without_sync_collection_falls_back(dav_server: DavServer, calendar: str) -> None:
     state = MemoryState()
     seed(dav_server, calendar, state, n=2)
     target = make_target(dav_server, calendar, MemoryState())
@@ -211,7 +209,7 @@ def test_server_without_sync_collection_falls_back(dav_server: DavServer, calend
     ]
 
 
-def test_rejected_token_means_full_resync(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_rejected_token_means_full_resync(dav_server: DavServer, calendar: str) -> None:
     state = MemoryState()
     seed(dav_server, calendar, state, n=2)
     state.save("cal", "http://bogus/token/1", state.get_events("cal"))
@@ -223,7 +221,7 @@ def test_rejected_token_means_full_resync(dav_server: DavServer, calendar: str) 
 
 
 def test_lost_create_reply_is_checked_before_resending(
-    dav_server: DavServer,  # noqa: F811
+    dav_server: DavServer,
     calendar: str,
 ) -> None:
     sleeps = Sleeps()
@@ -237,7 +235,7 @@ def test_lost_create_reply_is_checked_before_resending(
     assert len(sleeps.calls) == 1
 
 
-def test_retry_after_is_honoured(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_retry_after_is_honoured(dav_server: DavServer, calendar: str) -> None:
     sleeps = Sleeps()
     target = make_target(dav_server, calendar, MemoryState(), sleeps=sleeps)
     answers = [canned(429, {"Retry-After": "3"})]
@@ -249,7 +247,7 @@ def test_retry_after_is_honoured(dav_server: DavServer, calendar: str) -> None: 
     assert target.stats.requests == 2
 
 
-def test_server_errors_back_off_then_give_up(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_server_errors_back_off_then_give_up(dav_server: DavServer, calendar: str) -> None:
     sleeps = Sleeps()
     target = make_target(dav_server, calendar, MemoryState(), sleeps=sleeps, attempts=4)
     Wire(fake=lambda *_: canned(503)).install(target)
@@ -260,7 +258,7 @@ def test_server_errors_back_off_then_give_up(dav_server: DavServer, calendar: st
     assert target.stats.requests == 4
 
 
-def test_total_wait_is_capped(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_total_wait_is_capped(dav_server: DavServer, calendar: str) -> None:
     sleeps = Sleeps()
     target = make_target(dav_server, calendar, MemoryState(), sleeps=sleeps)
     Wire(fake=lambda *_: canned(503, {"Retry-After": "3600"})).install(target)
@@ -269,7 +267,7 @@ def test_total_wait_is_capped(dav_server: DavServer, calendar: str) -> None:  # 
     assert sleeps.calls == []
 
 
-def test_wrong_password_is_a_clear_auth_error(radicale: DavServer) -> None:  # noqa: F811
+def test_wrong_password_is_a_clear_auth_error(radicale: DavServer) -> None:
     calendar = radicale.new_calendar("auth")
     target = opened(open_caldav(radicale, calendar, MemoryState(), password="wrong-horse"))
     with pytest.raises(AuthError) as err:
@@ -284,7 +282,7 @@ def test_wrong_password_is_a_clear_auth_error(radicale: DavServer) -> None:  # n
     assert radicale.list_hrefs(calendar) == []
 
 
-def test_bcrypt_htpasswd(radicale_bcrypt: DavServer) -> None:  # noqa: F811
+def test_bcrypt_htpasswd(radicale_bcrypt: DavServer) -> None:
     calendar = radicale_bcrypt.new_calendar("bcrypt")
     target = opened(open_caldav(radicale_bcrypt, calendar, MemoryState()))
     target.create(event("b1@test"))
@@ -295,7 +293,7 @@ def test_bcrypt_htpasswd(radicale_bcrypt: DavServer) -> None:  # noqa: F811
         wrong.observe()
 
 
-def test_server_down_names_url_without_credentials(dead_url: str) -> None:  # noqa: F811
+def test_server_down_names_url_without_credentials(dead_url: str) -> None:
     sleeps = Sleeps()
     config = CalDAVServer(
         url=dead_url.replace("http://", "http://alice:hunter2@"),
@@ -335,7 +333,7 @@ def authorization_headers(target: CalDAVTarget) -> list[str]:
     return seen
 
 
-def test_bearer_token_is_sent(xandikos: DavServer) -> None:  # noqa: F811
+def test_bearer_token_is_sent(xandikos: DavServer) -> None:
     calendar = xandikos.new_calendar("bearer")
     config = CalDAVServer(url=xandikos.url, auth="bearer", token=SecretStr("tok-123"))
     target = make_target(xandikos, calendar, MemoryState(), config=config)
@@ -346,7 +344,7 @@ def test_bearer_token_is_sent(xandikos: DavServer) -> None:  # noqa: F811
     assert seen == ["Bearer tok-123"]
 
 
-def test_observe_one_finds_event_under_another_name(dav_server: DavServer, calendar: str) -> None:  # noqa: F811
+def test_observe_one_finds_event_under_another_name(dav_server: DavServer, calendar: str) -> None:
     target = make_target(dav_server, calendar, MemoryState())
     created = target.create(event("moved@test"))
     data = dav_server.get_raw(dav_server.url.rstrip("/") + created.remote_id)
@@ -383,7 +381,7 @@ def test_retry_after_parsing_and_redaction() -> None:
 
 
 def test_no_netrc_or_environment_credentials(
-    xandikos: DavServer,  # noqa: F811
+    xandikos: DavServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

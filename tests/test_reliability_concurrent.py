@@ -24,8 +24,6 @@ from syncsvc.state.memory import MemoryState
 from tests.reliability import compare, dav_objects, desired_for, edit_plan, synthetic_plan
 from tests.servers import DavServer, calendar_path, server_config
 
-from tests.servers import radicale  # noqa: F401  isort: skip
-
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 NOW = datetime(2024, 1, 2, 8, 0, tzinfo=UTC)
@@ -94,7 +92,7 @@ class Editor:
 
 
 def test_people_editing_during_syncs_plan_wins_and_own_events_untouched(
-    radicale: DavServer,  # noqa: F811
+    radicale: DavServer,
     tmp_path: Path,
 ) -> None:
     url = radicale.new_calendar("concurrent")

@@ -38,8 +38,6 @@ from syncsvc.targets.folder.target import FolderTarget
 from tests.reliability import activity_list, compare, dav_objects, desired_for, folder_objects
 from tests.servers import DavServer, calendar_path
 
-from tests.servers import radicale  # noqa: F401  isort: skip
-
 pytestmark = pytest.mark.slow
 
 SEED = 4242
@@ -185,7 +183,7 @@ def crash_until_done(
 
 @pytest.mark.servers
 def test_caldav_initial_sync_survives_repeated_kill_9(
-    radicale: DavServer,  # noqa: F811
+    radicale: DavServer,
     tmp_path: Path,
 ) -> None:
     url = radicale.new_calendar("crash")

@@ -29,8 +29,6 @@ from tests.faultproxy import FaultPlan, FaultProxy
 from tests.reliability import compare, dav_objects, desired_for, edit_plan, synthetic_plan
 from tests.servers import DavServer, calendar_path
 
-from tests.servers import radicale  # noqa: F401  isort: skip
-
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 NOW = datetime(2024, 1, 2, 8, 0, tzinfo=UTC)  # before every synthetic event
@@ -137,7 +135,7 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def rig(radicale: DavServer, tmp_path: Path) -> Iterator[Rig]:  # noqa: F811
+def rig(radicale: DavServer, tmp_path: Path) -> Iterator[Rig]:
     built = Rig(radicale, tmp_path, SEED)
     for proxy in built.proxies.values():
         proxy.__enter__()

@@ -23,8 +23,6 @@ from tests.fake_graph import FakeGraph
 from tests.reliability import activity_list
 from tests.servers import DavServer, calendar_path, free_port
 
-from tests.servers import radicale  # noqa: F401  isort: skip
-
 pytestmark = pytest.mark.servers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +88,7 @@ def syncsvc(config: Path, secrets: Path, *args: str) -> subprocess.CompletedProc
 
 
 def test_no_secret_in_any_output_or_file(
-    radicale: DavServer,  # noqa: F811
+    radicale: DavServer,
     graph: FakeGraph,
     tmp_path: Path,
 ) -> None:

@@ -15,7 +15,6 @@ from tests.servers import DavServer, open_caldav
 from tests.target_contract import TargetContract
 
 # The session-scoped server fixtures must be importable by name in this module.
-from tests.servers import radicale, xandikos  # noqa: F401  isort: skip
 
 
 class CalDAVHarness:
@@ -67,7 +66,7 @@ class FolderHarness:
 @pytest.mark.servers
 class TestRadicale(TargetContract):
     @pytest.fixture
-    def harness(self, radicale: DavServer) -> Iterator[CalDAVHarness]:  # noqa: F811
+    def harness(self, radicale: DavServer) -> Iterator[CalDAVHarness]:
         h = CalDAVHarness(radicale)
         yield h
         h.target.close()
@@ -76,7 +75,7 @@ class TestRadicale(TargetContract):
 @pytest.mark.servers
 class TestXandikos(TargetContract):
     @pytest.fixture
-    def harness(self, xandikos: DavServer) -> Iterator[CalDAVHarness]:  # noqa: F811
+    def harness(self, xandikos: DavServer) -> Iterator[CalDAVHarness]:
         h = CalDAVHarness(xandikos)
         yield h
         h.target.close()
