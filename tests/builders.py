@@ -19,3 +19,10 @@ def settings(data_dir: Path | None = None, **fields: Any) -> Settings:
 
 
 STAMP = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)  # a fixed DTSTAMP for rendered test events
+
+
+class Sleeps(list[float]):
+    """An injected sleep for retry loops: records the waits instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)

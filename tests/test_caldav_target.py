@@ -20,6 +20,7 @@ from syncsvc.targets.base import Target, TargetStats
 from syncsvc.targets.caldav.http import DavHttp, RetryPolicy, redact
 from syncsvc.targets.caldav.target import CalDAVTarget, object_name
 from syncsvc.targets.retry import retry_after_seconds
+from tests.builders import Sleeps
 from tests.servers import PASSWORD, DavServer, open_caldav, server_config
 from tests.target_contract import FOREIGN, event
 
@@ -82,14 +83,6 @@ def canned(status: int, headers: dict[str, str] | None = None) -> niquests.Respo
     return response
 
 
-@dataclass
-class Sleeps:
-    calls: list[float] = field(default_factory=list)
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
 def make_target(
     server: DavServer,
     calendar_url: str,
@@ -101,7 +94,7 @@ def make_target(
     attempts: int = 3,
 ) -> CalDAVTarget:
     policy = RetryPolicy(
-        attempts=attempts, sleep=sleeps or Sleeps(), rand=lambda: 1.0, max_total_wait=30.0
+        attempts=attempts, sleep=Sleeps() if sleeps is None else sleeps, rand=lambda: 1.0, max_total_wait=30.0
     )
     http = DavHttp(
         server=config or server_config(server), stats=TargetStats(), calendar="cal", policy=policy
@@ -232,7 +225,7 @@ def test_lost_create_reply_is_checked_before_resending(
     assert wire.methods == ["PUT", "GET"]  # found by its href: not sent twice
     assert created.etag is not None
     assert target.stats.retries == 1
-    assert len(sleeps.calls) == 1
+    assert len(sleeps) == 1
 
 
 def test_retry_after_is_honoured(dav_server: DavServer, calendar: str) -> None:
@@ -242,7 +235,7 @@ def test_retry_after_is_honoured(dav_server: DavServer, calendar: str) -> None:
     wire = Wire(fake=lambda *_: answers.pop() if answers else None)
     wire.install(target)
     assert dict(target.observe()) == {}
-    assert sleeps.calls == [3.0]
+    assert sleeps == [3.0]
     assert target.stats.retries == 1
     assert target.stats.requests == 2
 
@@ -254,7 +247,7 @@ def test_server_errors_back_off_then_give_up(dav_server: DavServer, calendar: st
     with pytest.raises(TargetError, match="HTTP 503") as err:
         target.observe()
     assert not isinstance(err.value, AuthError | ConflictError)
-    assert sleeps.calls == [0.5, 1.0, 2.0]  # exponential; jitter pinned to its maximum
+    assert sleeps == [0.5, 1.0, 2.0]  # exponential; jitter pinned to its maximum
     assert target.stats.requests == 4
 
 
@@ -264,7 +257,7 @@ def test_total_wait_is_capped(dav_server: DavServer, calendar: str) -> None:
     Wire(fake=lambda *_: canned(503, {"Retry-After": "3600"})).install(target)
     with pytest.raises(TargetError, match="gave up after 1 tries"):
         target.observe()
-    assert sleeps.calls == []
+    assert sleeps == []
 
 
 def test_wrong_password_is_a_clear_auth_error(radicale: DavServer) -> None:
@@ -313,7 +306,7 @@ def test_server_down_names_url_without_credentials(dead_url: str) -> None:
     assert dead_url in message
     assert "hunter2" not in message
     assert "alice" not in message
-    assert sleeps.calls == [0.25]
+    assert sleeps == [0.25]
 
 
 def authorization_headers(target: CalDAVTarget) -> list[str]:

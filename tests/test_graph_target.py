@@ -23,19 +23,13 @@ from syncsvc.targets.graph.client import RetryPolicy
 from syncsvc.targets.graph.event import UID_PROPERTY
 from syncsvc.targets.graph.target import BulkTarget, GraphTarget, open_target
 from syncsvc.targets.graph.tz import windows_zone
+from tests.builders import Sleeps
 from tests.fake_graph import FakeGraph
 from tests.target_contract import TargetContract, event, timed_event
 
 OSLO = ZoneInfo("Europe/Oslo")
 MAILBOX = "kari.nordmann@skole.example"
 FOREIGN_UID_PROPERTY = "String {0a0b0c0d-1111-2222-3333-444455556666} Name syncsvc-uid"
-
-
-class Sleeps(list[float]):
-    """An injected sleep: records the waits instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture
