@@ -22,6 +22,21 @@ from pydantic_settings import (
 )
 
 from syncsvc.domain.errors import ConfigError, Where
+from syncsvc.targets.caldav.config import CalDAVCalendar, CalDAVServer
+from syncsvc.targets.folder.config import FolderCalendar
+from syncsvc.targets.graph.config import GraphCalendar, GraphSettings
+from syncsvc.targets.icsfile.config import IcsFileCalendar
+
+__all__ = [
+    "CalDAVCalendar",
+    "CalDAVServer",
+    "CalendarConfig",
+    "FolderCalendar",
+    "GraphCalendar",
+    "GraphSettings",
+    "IcsFileCalendar",
+    "Settings",
+]
 
 DEFAULT_CONFIG = Path("config/syncsvc.toml")
 CONFIG_ENV = "SYNCSVC_CONFIG"
@@ -61,68 +76,7 @@ class SyncSettings(_Strict):
     domain: str = "syncsvc.local"  # right-hand side of generated UIDs
 
 
-class CalDAVServer(_Strict):
-    url: str
-    auth: Literal["basic", "digest", "bearer", "none"] = "basic"
-    username: str | None = None
-    password: SecretStr | None = None
-    password_file: str | None = None
-    token: SecretStr | None = None
-    token_file: str | None = None
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    timeout_seconds: float = 30.0
-    max_parallel: int = Field(default=2, ge=1)  # calendars synced at once on this server
-    # Make a calendar's collection (MKCALENDAR) on the first write when its URL does not exist,
-    # e.g. for person calendars; off by default: we do not create things on a server unasked.
-    create_calendars: bool = False
-
-
-class GraphSettings(_Strict):
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    client_secret_file: str | None = None
-    certificate_path: str | None = None  # PEM with private key, instead of a client secret
-    certificate_thumbprint: str | None = None
-    base_url: str = "https://graph.microsoft.com/v1.0"
-    authority_url: str = "https://login.microsoftonline.com"
-    timeout_seconds: float = 30.0
-    max_in_flight: int = Field(default=4, ge=1, le=4)
-
-
-Selector = str  # "org", "public", "person:<email>", "measure:<n>", "item:<key>", with and/or/not
-
-
-class _CalendarBase(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    selector: Selector = "org"
-    audience: Literal["staff", "public"] = "staff"
-    delete_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
-
-
-class FolderCalendar(_CalendarBase):
-    target: Literal["folder"]
-    path: str  # a vdir: one .ics per event; relative to data_dir
-
-
-class IcsFileCalendar(_CalendarBase):
-    target: Literal["ics-file"]
-    path: str  # one .ics file holding every event; relative to data_dir
-
-
-class CalDAVCalendar(_CalendarBase):
-    target: Literal["caldav"]
-    server: str  # a key of [servers]
-    url: str  # calendar collection URL, absolute or relative to the server URL
-
-
-class GraphCalendar(_CalendarBase):
-    target: Literal["graph"]
-    mailbox: str  # user principal name
-    calendar: str | None = None  # a named calendar in the mailbox; default calendar when unset
-
-
+# Each target owns its config model; the registry lists them (a new target adds one line there).
 CalendarConfig = Annotated[
     FolderCalendar | IcsFileCalendar | CalDAVCalendar | GraphCalendar,
     Field(discriminator="target"),

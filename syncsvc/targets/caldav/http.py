@@ -20,8 +20,8 @@ from caldav.davclient import DAVClient
 from niquests.structures import CaseInsensitiveDict
 
 from syncsvc.domain.errors import AuthError, TargetError
-from syncsvc.settings import CalDAVServer
 from syncsvc.targets.base import TargetStats
+from syncsvc.targets.caldav.config import CalDAVServer
 from syncsvc.targets.retry import retry_after_seconds
 
 # Statuses worth another try: the server said "later" or failed in passing.

@@ -17,11 +17,12 @@ from urllib.parse import quote, urljoin, urlsplit
 from syncsvc.domain.errors import ConflictError, TargetError
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.pipeline.ical import event_to_ical, observe_ical
-from syncsvc.settings import CalDAVCalendar, Settings
+from syncsvc.settings import Settings
 from syncsvc.state.base import TargetState
 from syncsvc.targets.base import Target, TargetStats
 from syncsvc.targets.caldav import http as http_mod
 from syncsvc.targets.caldav import xml as xml
+from syncsvc.targets.caldav.config import CalDAVCalendar
 from syncsvc.targets.caldav.http import DavHttp, Reply, RetryPolicy
 
 MULTIGET_BATCH = 100

@@ -211,7 +211,7 @@ class _Gone(ConflictError):
 
 
 def open_target(calendar: object, settings: Settings, state: TargetState) -> FolderTarget:
-    from syncsvc.settings import FolderCalendar
+    from syncsvc.targets.folder.config import FolderCalendar
 
     assert isinstance(calendar, FolderCalendar)
     return FolderTarget(calendar.name, settings.data_path(calendar.path))

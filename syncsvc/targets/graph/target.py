@@ -44,8 +44,9 @@ from syncsvc.targets.graph.client import (
 from syncsvc.targets.graph.tz import windows_zone
 
 if TYPE_CHECKING:
-    from syncsvc.settings import GraphCalendar, Settings
+    from syncsvc.settings import Settings
     from syncsvc.state.base import TargetState
+    from syncsvc.targets.graph.config import GraphCalendar
 
 PAGE_SIZE = 100
 

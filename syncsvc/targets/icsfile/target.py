@@ -170,7 +170,7 @@ class IcsFileTarget:
 
 
 def open_target(calendar: object, settings: Settings, state: TargetState) -> IcsFileTarget:
-    from syncsvc.settings import IcsFileCalendar
+    from syncsvc.targets.icsfile.config import IcsFileCalendar
 
     assert isinstance(calendar, IcsFileCalendar)
     return IcsFileTarget(calendar.name, settings.data_path(calendar.path))

@@ -1,0 +1,32 @@
+"""CalDAV settings: a server (`[servers.<name>]`) and a calendar on it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from syncsvc.targets.config import CalendarBase, Strict
+
+
+class CalDAVServer(Strict):
+    url: str
+    auth: Literal["basic", "digest", "bearer", "none"] = "basic"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: str | None = None
+    token: SecretStr | None = None
+    token_file: str | None = None
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    timeout_seconds: float = 30.0
+    max_parallel: int = Field(default=2, ge=1)  # calendars synced at once on this server
+    # Make a calendar's collection (MKCALENDAR) on the first write when its URL does not exist,
+    # e.g. for person calendars; off by default: we do not create things on a server unasked.
+    create_calendars: bool = False
+
+
+class CalDAVCalendar(CalendarBase):
+    target: Literal["caldav"]
+    server: str  # a key of [servers]
+    url: str  # calendar collection URL, absolute or relative to the server URL
