@@ -105,6 +105,8 @@ class FeedSettings(_Strict):
     path: str = "public/hva-skjer.ics"  # relative to data_dir
     url_path: str = "/hva-skjer.ics"
     title: str = "Hva skjer"
+    # How often subscribers are asked to re-fetch (REFRESH-INTERVAL, X-PUBLISHED-TTL).
+    refresh_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
 
 
 class HttpSettings(_Strict):

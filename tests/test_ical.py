@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
@@ -147,3 +147,38 @@ def test_any_text_round_trips(
     observed = observe_ical(event_to_ical(event, stamp=STAMP), remote_id="p", etag=None)
     assert observed is not None
     assert observed.actual_hash == event.content_hash
+
+
+def test_feed_tells_subscribers_how_often_to_refresh_and_where_it_lives() -> None:
+    url = "https://bibliotek.example.no/hva-skjer.ics"
+    data = calendar_to_ical(
+        [timed(), all_day()],
+        name="Hva skjer",
+        stamp=STAMP,
+        refresh=timedelta(minutes=90),
+        url=url,
+        timezone="Europe/Oslo",
+    )
+    cal = Calendar.from_ical(data)
+    assert cal.decoded("REFRESH-INTERVAL") == timedelta(minutes=90)
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H30M\r\n" in data
+    assert b"\r\nX-PUBLISHED-TTL:PT1H30M\r\n" in data
+    assert str(cal["URL"]) == url
+    assert str(cal["SOURCE"]) == url
+    assert str(cal["X-WR-TIMEZONE"]) == "Europe/Oslo"
+    assert str(cal["NAME"]) == "Hva skjer"
+    # Without the optional arguments none of these appear (single-file export).
+    plain = calendar_to_ical([timed()], name="x", stamp=STAMP)
+    for prop in (b"REFRESH-INTERVAL", b"X-PUBLISHED-TTL", b"\r\nURL", b"X-WR-TIMEZONE"):
+        assert prop not in plain
+
+
+def test_vtimezone_carries_rules_but_no_comment() -> None:
+    for data in (
+        calendar_to_ical([timed()], name="x", stamp=STAMP),
+        event_to_ical(timed(), stamp=STAMP),
+    ):
+        (tz,) = Calendar.from_ical(data).walk("VTIMEZONE")
+        assert "COMMENT" not in tz
+        assert str(tz["TZID"]) == "Europe/Oslo"
+        assert {c.name for c in tz.subcomponents} == {"STANDARD", "DAYLIGHT"}

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import pytest
 
 from syncsvc.domain.changes import ChangeKind, Outcome
@@ -159,6 +160,20 @@ def test_public_output_has_no_emails_names_or_notes(tmp_path: Path) -> None:
     feed = (tmp_path / "public" / "hva-skjer.ics").read_bytes()
     assert b"X-WR-CALNAME:Hva skjer" in feed
     assert b"Samisk spr" in feed
+
+
+def test_feed_carries_refresh_hint_time_zone_and_its_public_address(tmp_path: Path) -> None:
+    feed_cfg = {"calendar": "hva-skjer", "title": "Hva skjer", "refresh_minutes": 30}
+    settings = make_settings(
+        tmp_path, feed=feed_cfg, http={"public_base_url": "https://bib.example.no/kalender/"}
+    )
+    run(settings)
+    feed = icalendar.Calendar.from_ical((tmp_path / "public" / "hva-skjer.ics").read_bytes())
+    assert feed.decoded("REFRESH-INTERVAL") == timedelta(minutes=30)
+    assert str(feed["X-PUBLISHED-TTL"]) == "PT30M"
+    assert str(feed["URL"]) == "https://bib.example.no/kalender/hva-skjer.ics"
+    assert str(feed["X-WR-TIMEZONE"]) == settings.plan.timezone
+    assert all("COMMENT" not in tz for tz in feed.walk("VTIMEZONE"))
 
 
 def test_a_person_calendar_is_never_published_as_the_feed(tmp_path: Path) -> None:

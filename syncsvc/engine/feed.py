@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -35,7 +35,15 @@ def write_feed(
             log.warning("feed.skipped", reason=f"no public calendar named {feed.calendar!r}")
         return None
     path = settings.data_path(feed.path)
-    data = calendar_to_ical(desired[feed.calendar], name=feed.title, stamp=now)
+    base = settings.http.public_base_url
+    data = calendar_to_ical(
+        desired[feed.calendar],
+        name=feed.title,
+        stamp=now,
+        refresh=timedelta(minutes=feed.refresh_minutes),
+        url=f"{base.rstrip('/')}{feed.url_path}" if base else None,
+        timezone=settings.plan.timezone,
+    )
     with suppress(FileNotFoundError):
         if _STAMP.sub(b"", path.read_bytes()) == _STAMP.sub(b"", data):
             return path

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from icalendar import Calendar, Component, Event, Timezone
+from icalendar import Calendar, Component, Event, Timezone, vDuration
 
 from syncsvc import __version__
 from syncsvc.domain.events import (
@@ -37,12 +37,32 @@ def event_to_ical(event: DesiredEvent, *, sequence: int = 0, stamp: datetime) ->
 
 
 def calendar_to_ical(
-    events: Sequence[DesiredEvent], *, name: str | None = None, stamp: datetime
+    events: Sequence[DesiredEvent],
+    *,
+    name: str | None = None,
+    stamp: datetime,
+    refresh: timedelta | None = None,
+    url: str | None = None,
+    timezone: str | None = None,
 ) -> bytes:
-    """One VCALENDAR with many VEVENTs (the public feed, single-file export)."""
+    """One VCALENDAR with many VEVENTs (the public feed, single-file export).
+
+    `refresh` is how often subscribers should re-fetch: RFC 7986 REFRESH-INTERVAL and the
+    X-PUBLISHED-TTL that Outlook and Apple Calendar read; `url` where the feed lives (RFC 7986
+    URL and SOURCE); `timezone` the X-WR-TIMEZONE that Google Calendar shows floating and
+    all-day events in."""
     cal = _calendar()
     if name:
+        cal.add("NAME", name)
         cal.add("X-WR-CALNAME", name)
+    if timezone:
+        cal.add("X-WR-TIMEZONE", timezone)
+    if refresh is not None:
+        cal.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
+        cal.add("X-PUBLISHED-TTL", vDuration(refresh))  # unknown to icalendar: typed here
+    if url:
+        cal.add("URL", url, parameters={"VALUE": "URI"})
+        cal.add("SOURCE", url, parameters={"VALUE": "URI"})
     _add_timezones(cal, [e.content for e in events])
     when = _stamp(stamp)
     for event in sorted(events, key=lambda e: (_sort_key(e.content.start), e.uid)):
@@ -162,9 +182,13 @@ def _tzid(value: datetime) -> str | None:
 @lru_cache(maxsize=64)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     # Only the years in use: a few lines instead of 70 years of RDATEs. Shared read-only.
-    return Timezone.from_tzid(
+    tz = Timezone.from_tzid(
         tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
     )
+    # icalendar notes the covered years in a COMMENT, which libical's iTIP checks flag as a
+    # property VTIMEZONE may not carry; the STANDARD/DAYLIGHT rules say the same.
+    tz.pop("COMMENT", None)
+    return tz
 
 
 def _sort_key(value: date | datetime) -> str:
