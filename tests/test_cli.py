@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,14 +24,54 @@ def syncsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def test_config_check_masks_secrets(tmp_path: Path) -> None:
+CONFIG_WITH_SECRETS = """
+[http]
+admin_token = "very-secret-admin-token"
+[servers.cal]
+url = "https://alice:pw-in-the-url@dav.example.no/"
+username = "alice"
+password_file = "{password_file}"
+[graph]
+tenant_id = "t"
+client_id = "c"
+"""
+
+
+def test_config_check_json_is_json_and_says_which_secrets_are_set(tmp_path: Path) -> None:
+    password_file = tmp_path / "pw"
+    password_file.write_text("file-secret-password\n")
     config = tmp_path / "c.toml"
-    config.write_text('[http]\nadmin_token = "very-secret-admin-token"\n')
+    config.write_text(CONFIG_WITH_SECRETS.format(password_file=password_file))
+    result = syncsvc("--config", str(config), "config", "check", "--json")
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)  # the whole output is one JSON document
+    assert view["config_path"] == str(config.resolve())
+    settings = view["settings"]
+    assert settings["http"]["admin_token"] == "(set)"
+    assert settings["servers"]["cal"]["password"] == "(set)"  # filled from its file
+    assert settings["servers"]["cal"]["token"] == "(not set)"
+    assert settings["graph"]["client_secret"] == "(not set)"
+    assert settings["servers"]["cal"]["url"] == "https://alice:***@dav.example.no/"
+    for secret in ("very-secret-admin-token", "file-secret-password", "pw-in-the-url"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_config_check_readable_form(tmp_path: Path) -> None:
+    password_file = tmp_path / "pw"
+    password_file.write_text("file-secret-password")
+    config = tmp_path / "c.toml"
+    config.write_text(CONFIG_WITH_SECRETS.format(password_file=password_file))
     result = syncsvc("--config", str(config), "config", "check")
     assert result.returncode == 0, result.stderr
-    assert "configuration ok" in result.stdout
-    assert "very-secret-admin-token" not in result.stdout + result.stderr
-    assert '"admin_token": "**********"' in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"configuration: {config.resolve()}"
+    assert "[http]" in lines
+    assert "  admin_token = (set)" in lines
+    assert "  cal.password = (set)" in lines
+    assert "  client_secret = (not set)" in lines
+    assert lines[-1] == "configuration ok"
+    for secret in ("very-secret-admin-token", "file-secret-password", "pw-in-the-url"):
+        assert secret not in result.stdout + result.stderr
 
 
 def test_bad_config_is_one_line_with_exit_code_3(tmp_path: Path) -> None:

@@ -104,11 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="configuration", parents=[common])
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
-    config_sub.add_parser(
+    check = config_sub.add_parser(
         "check",
-        help="validate and print the effective settings, secrets masked",
+        help="validate and print the effective settings; secrets show as set or not set",
         parents=[common],
     )
+    check.add_argument("--json", action="store_true", help="the settings as JSON")
     return parser
 
 
@@ -298,12 +299,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    data = settings.model_dump(mode="json", exclude={"config_path"})
-    sys.stdout.write(f"# configuration: {settings.config_path}\n")
-    sys.stdout.write(f"# data directory: {settings.data_dir}\n")
-    # SecretStr fields dump masked, but a plain field can still hold one (user:password@ in
-    # a server URL): the printed settings go through the same redaction as log lines.
-    sys.stdout.write(redact(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
-    sys.stdout.write("configuration ok\n")
+    from syncsvc.present.config import config_view, format_config
+
+    view = config_view(_settings(args))
+    if getattr(args, "json", False):
+        json.dump(view, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _write(format_config(view))
     return 0
