@@ -3,11 +3,13 @@
 
     python3 dev.py run [SYNCSVC ARGS...]   sync the calendars of the default configuration once
                                           (any syncsvc arguments may follow, e.g. `plan show`)
-    python3 dev.py test [PYTEST ARGS...]   lint, format check, type check, layer contracts and the whole test suite
+    python3 dev.py test [PYTEST ARGS...]   lint, format check, type check, layer contracts and
+                                          the whole test suite
 
 A virtual environment is created in .venv on first use and refreshed whenever pyproject.toml
 or constraints.txt change. `test` also installs what the tests need that PyPI does not carry
-(Debian's chromium, node and npm) when it is missing and this is a root shell with apt.
+(Debian's chromium, node and npm, and the Cyrus and DAViCal CalDAV servers) when it is missing
+and this is a root shell with apt.
 """
 
 from __future__ import annotations
@@ -55,19 +57,59 @@ def ensure_venv(extras: str) -> None:
     STAMP.write_text(wanted + "\n")
 
 
+# What the tests need that PyPI cannot provide, as (what shows it is there, Debian packages):
+# chromium for the browser test, node and npm for the ical.js check, and the Cyrus and DAViCal
+# CalDAV servers the server tests start.
+SYSTEM_TOOLS: list[tuple[str, tuple[str, ...]]] = [
+    ("chromium", ("chromium",)),
+    ("node", ("nodejs",)),
+    ("npm", ("npm",)),
+    ("/usr/lib/cyrus/bin/master", ("cyrus-imapd", "cyrus-caldav", "sasl2-bin")),
+    ("/usr/share/davical/dba/create-database.sh", ("davical", "apache2", "libapache2-mod-php")),
+    ("/usr/lib/postgresql", ("postgresql",)),
+]
+# Installed only to be started by the tests: never left running or enabled system-wide.
+_SERVICES = {"cyrus-imapd": "cyrus-imapd", "apache2": "apache2", "postgresql": "postgresql"}
+_POLICY = Path("/usr/sbin/policy-rc.d")
+
+
+def _present(check: str) -> bool:
+    return Path(check).exists() if check.startswith("/") else shutil.which(check) is not None
+
+
 def ensure_system_tools() -> None:
-    """What PyPI cannot provide: Debian's chromium for the browser test, node and npm for the
-    ical.js check. Installed with apt when missing and this is a root shell."""
-    wanted = {"chromium": "chromium", "node": "nodejs", "npm": "npm"}
-    missing = [pkg for tool, pkg in wanted.items() if not shutil.which(tool)]
+    """Install the missing SYSTEM_TOOLS with apt when this is a root shell."""
+    missing = [pkg for check, pkgs in SYSTEM_TOOLS if not _present(check) for pkg in pkgs]
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         print(f"warning: missing {', '.join(missing)} and cannot install them; tests will fail")
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    _run(["apt-get", "update", "-qq"], env=env)
-    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=900"]
+    # A policy that forbids starting services while the packages install (as Docker images
+    # ship), so the servers' postinst scripts do not start system-wide daemons.
+    own_policy = not _POLICY.exists()
+    if own_policy:
+        _POLICY.write_text("#!/bin/sh\nexit 101\n")
+        _POLICY.chmod(0o755)
+    try:
+        _run([*apt, "update", "-qq"], env=env)
+        _run([*apt, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+    finally:
+        if own_policy:
+            _POLICY.unlink()
+    for pkg in missing:
+        if pkg in _SERVICES:
+            _disable_service(_SERVICES[pkg])
+
+
+def _disable_service(name: str) -> None:
+    """Stop the system's copy of a server we installed for the tests and keep it off at boot."""
+    if Path("/run/systemd/system").exists() and shutil.which("systemctl"):
+        subprocess.run(["systemctl", "disable", "--now", name], check=False)
+    elif shutil.which("update-rc.d") and Path(f"/etc/init.d/{name}").exists():
+        subprocess.run(["update-rc.d", name, "disable"], check=False, capture_output=True)
 
 
 def cmd_run(args: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""Real CalDAV servers for the tests: Radicale and Xandikos as subprocesses on 127.0.0.1.
+"""Real CalDAV servers for the tests: Radicale and Xandikos as subprocesses on 127.0.0.1
+(Cyrus and DAViCal, which need system packages, live in servers_cyrus and servers_davical).
 
 Each server starts once per test session in a temporary directory at a free port, is polled
 until it answers (bounded deadline), and is terminated after the session. Tests get a fresh
@@ -41,7 +42,7 @@ _MKCALENDAR = b"""<?xml version="1.0" encoding="utf-8"?>
 class DavServer:
     """A running server: its base URL, credentials and where calendars go."""
 
-    kind: str  # "radicale" | "xandikos"
+    kind: str  # "radicale" | "xandikos" | "cyrus" | "davical"
     url: str  # base URL, ends with "/"
     calendar_home: str  # path of the collection that holds our calendars, ends with "/"
     username: str | None = None
@@ -58,7 +59,12 @@ class DavServer:
         name = f"{prefix}-{next(self._counter)}"
         path = f"{self.calendar_home}{name}/"
         with self.client() as http:
-            resp = http.request("MKCALENDAR", path, content=_MKCALENDAR % name.encode())
+            resp = http.request(
+                "MKCALENDAR",
+                path,
+                content=_MKCALENDAR % name.encode(),
+                headers={"Content-Type": "application/xml; charset=utf-8"},
+            )
         if resp.status_code not in (200, 201):
             raise RuntimeError(f"MKCALENDAR {path} on {self.kind}: {resp.status_code}")
         return self.url.rstrip("/") + path
@@ -273,7 +279,10 @@ def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     _stop(server)
 
 
-@pytest.fixture(params=["radicale", "xandikos"])
+SERVERS = ("radicale", "xandikos", "cyrus", "davical")
+
+
+@pytest.fixture(params=SERVERS)
 def dav_server(request: pytest.FixtureRequest) -> DavServer:
     """Each test that uses this runs once per server."""
     server: DavServer = request.getfixturevalue(request.param)

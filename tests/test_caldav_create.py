@@ -13,7 +13,7 @@ from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
 from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
 from syncsvc.state.memory import MemoryState
-from tests.servers import DavServer, server_config
+from tests.servers import SERVERS, DavServer, server_config
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 PLAN = Plan(
@@ -42,12 +42,17 @@ def settings(server: DavServer, url: str, tmp_path: Path, *, create: bool) -> Se
 
 def exists(server: DavServer, path: str) -> bool:
     with server.client() as http:
-        reply = http.request("PROPFIND", path, headers={"Depth": "0"})
+        reply = http.request(
+            "PROPFIND",
+            path,
+            content=b'<propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>',
+            headers={"Depth": "0", "Content-Type": "application/xml"},  # Cyrus: 415 without
+        )
     # Xandikos answers a PROPFIND on a missing path with 207 holding a 404 status.
     return reply.status_code == 207 and " 404 " not in reply.text
 
 
-@pytest.fixture(params=["radicale", "xandikos"])
+@pytest.fixture(params=SERVERS)
 def server(request: pytest.FixtureRequest) -> DavServer:
     found: DavServer = request.getfixturevalue(request.param)
     return found

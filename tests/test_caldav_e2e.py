@@ -1,6 +1,6 @@
-"""The engine against real CalDAV servers: org, person and public calendars on Radicale and
-Xandikos, through a plan edit, a person's own event, a person's edit, a no-op run, a wrong
-password and a server that is down."""
+"""The engine against real CalDAV servers: org, person and public calendars on Radicale,
+Xandikos and DAViCal, through a plan edit, a person's own event, a person's edit, a no-op run,
+a wrong password and a server that is down."""
 
 from __future__ import annotations
 
@@ -104,8 +104,13 @@ class World:
 
 
 @pytest.fixture
-def world(radicale: DavServer, xandikos: DavServer, tmp_path: Path) -> World:
-    return World({"rad": radicale, "xan": xandikos}, tmp_path)
+def world(
+    radicale: DavServer,
+    xandikos: DavServer,
+    davical: DavServer,
+    tmp_path: Path,
+) -> World:
+    return World({"rad": radicale, "xan": xandikos, "dav": davical}, tmp_path)
 
 
 @pytest.fixture
@@ -129,7 +134,7 @@ def test_plan_edits_reach_every_calendar_exactly(world: World) -> None:
     first = world.run(PLAN_1)
     assert first.outcome == "ok", [c.error for c in first.calendars]
     counts = {c.name: len(world.hrefs(c.name)) for c in first.calendars}
-    for key in ("rad", "xan"):
+    for key in world.servers:
         assert counts[f"org-{key}"] == 4
         assert counts[f"person-{key}"] == 2  # Styremøte, Personalmøte
         assert counts[f"public-{key}"] == 2  # Åpen dag, Sommeravslutning
@@ -143,7 +148,7 @@ def test_plan_edits_reach_every_calendar_exactly(world: World) -> None:
     second = world.run(PLAN_2)
     assert second.outcome == "ok"
     got = changes(second)
-    for key in ("rad", "xan"):
+    for key in world.servers:
         assert got[f"org-{key}"] == {
             ("update", "Styremøte"),
             ("delete", "Sommeravslutning"),
@@ -169,7 +174,7 @@ def test_plan_edits_reach_every_calendar_exactly(world: World) -> None:
 
 def test_a_persons_edit_is_restored_and_a_quiet_run_is_cheap(world: World) -> None:
     assert world.run(PLAN_1).outcome == "ok"
-    for key in ("rad", "xan"):
+    for key in world.servers:
         name = f"org-{key}"
         event = next(e for e in world.state.get_events(name).values() if e.summary == "Åpen dag")
         data = world.read(name, event.remote_id)
@@ -184,7 +189,7 @@ def test_a_persons_edit_is_restored_and_a_quiet_run_is_cheap(world: World) -> No
 
     third = world.run(PLAN_1)
     assert third.outcome == "ok"
-    for key in ("rad", "xan"):
+    for key in world.servers:
         report = next(c for c in third.calendars if c.name == f"org-{key}")
         edits = [ch for ch in report.changes if ch.kind is ChangeKind.UPDATE]
         assert [(ch.summary, ch.reason, ch.applied) for ch in edits] == [

@@ -1,5 +1,5 @@
-"""The target contract, run against every target: CalDAV on Radicale and on Xandikos, and
-the local folder target."""
+"""The target contract, run against every target: CalDAV on Radicale, Xandikos, Cyrus and
+DAViCal, and the local folder target."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from syncsvc.targets.base import Target
 from syncsvc.targets.folder.target import FolderTarget
 from tests.servers import DavServer, open_caldav
 from tests.target_contract import TargetContract
-
-# The session-scoped server fixtures must be importable by name in this module.
 
 
 class CalDAVHarness:
@@ -77,6 +75,24 @@ class TestXandikos(TargetContract):
     @pytest.fixture
     def harness(self, xandikos: DavServer) -> Iterator[CalDAVHarness]:
         h = CalDAVHarness(xandikos)
+        yield h
+        h.target.close()
+
+
+@pytest.mark.servers
+class TestCyrus(TargetContract):
+    @pytest.fixture
+    def harness(self, cyrus: DavServer) -> Iterator[CalDAVHarness]:
+        h = CalDAVHarness(cyrus)
+        yield h
+        h.target.close()
+
+
+@pytest.mark.servers
+class TestDavical(TargetContract):
+    @pytest.fixture
+    def harness(self, davical: DavServer) -> Iterator[CalDAVHarness]:
+        h = CalDAVHarness(davical)
         yield h
         h.target.close()
 
