@@ -99,7 +99,8 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout is not None
+        assert child.stdin is not None
         port = int(json.loads(child.stdout.readline())["port"])
         etag = ""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -75,7 +75,10 @@ class Redactor:
 
 REDACTOR = Redactor()
 
-_FOREIGN_LOGGERS = ("caldav", "apscheduler", "httpx", "httpcore", "niquests", "urllib3", "msal")
+_FOREIGN_LOGGERS = (
+    *("caldav", "apscheduler", "httpx", "httpcore", "niquests", "urllib3", "msal"),
+    *("uvicorn", "asyncio"),  # the HTTP server: its errors, never raw on stderr
+)
 
 
 def _drop_color_message(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:

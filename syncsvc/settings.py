@@ -115,7 +115,21 @@ class HttpSettings(_Strict):
     port: int = Field(default=8080, ge=0, le=65535)
     admin_token: SecretStr | None = None  # admin endpoints are off without one
     admin_token_file: str | None = None
-    public_base_url: str | None = None  # for subscribe links behind a proxy
+    # Absolute subscribe links (webcal://, https://) use this; without it the agenda's links
+    # are relative. The request's Host header is never used.
+    public_base_url: str | None = None
+    # /metrics names calendars (person calendars too): it needs the admin token unless this
+    # is set (e.g. when the listener is only reachable from the monitoring network).
+    public_metrics: bool = False
+    # Limits on what a client can hold or send (see docs/OPERATIONS.md, "HTTP limits").
+    idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    max_connections: int = Field(default=512, ge=8, le=100_000)
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    max_body_bytes: int = Field(default=1024, ge=0, le=1_048_576)  # POST only; GET: none
+    backlog: int = Field(default=128, ge=16, le=4096)
+    admin_failures_per_minute: float = Field(default=6.0, gt=0)
+    admin_failure_burst: int = Field(default=10, ge=1)
 
 
 class LoggingSettings(_Strict):
@@ -307,7 +321,19 @@ def _read_secret_files(settings: Settings) -> Settings:
             )
         }
     )
+    token = http.admin_token.get_secret_value() if http.admin_token else ""
+    if token and len(token) < MIN_ADMIN_TOKEN:
+        file = http.admin_token_file if settings.http.admin_token is None else None
+        where = settings.resolve(file) if file else settings.config_path
+        raise ConfigError(
+            f"http.admin_token is {len(token)} characters; it must be at least {MIN_ADMIN_TOKEN}"
+            " (random, e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+            where=Where(str(where)) if where else None,
+        )
     return settings.model_copy(update={"servers": servers, "graph": graph, "http": http})
+
+
+MIN_ADMIN_TOKEN = 32  # characters: too long to guess at any rate the limiter allows
 
 
 def secret_values(settings: Settings) -> list[str]:

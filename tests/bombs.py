@@ -19,7 +19,8 @@ import zipfile
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
     'officedocument.wordprocessingml.document.main+xml"/></Types>'
@@ -65,8 +66,8 @@ def docx_bytes(paragraphs_xml: list[bytes] | bytes, repeat: int = 1) -> bytes:
 
 
 def docx_paragraph_bomb(paragraphs: int = 5_500_000) -> bytes:
-    """About 500 KB zipped, ~180 MB of XML (under the 200 MB whole-file check): millions of empty paragraphs (each with an empty run,
-    as Word writes them)."""
+    """About 500 KB zipped, ~180 MB of XML (under a 200 MB whole-file check): millions of
+    empty paragraphs, each with an empty run as Word writes them."""
     return docx_bytes(b"<w:p><w:r><w:t></w:t></w:r></w:p>", paragraphs)
 
 

@@ -61,7 +61,11 @@ def feed_bytes(events: list[dict[str, object]] | None = None) -> bytes:
 
 
 def web_settings(
-    data_dir: Path, *, token: str | None = "s3cret-token", base_url: str | None = None
+    data_dir: Path,
+    *,
+    token: str | None = "s3cret-token-for-the-web-tests-0123",
+    base_url: str | None = None,
+    public_metrics: bool = False,
 ) -> Settings:
     return Settings(
         sync=SyncSettings(data_dir=str(data_dir), interval_minutes=15),
@@ -70,6 +74,7 @@ def web_settings(
             port=0,
             admin_token=SecretStr(token) if token else None,
             public_base_url=base_url,
+            public_metrics=public_metrics,
         ),
     )
 

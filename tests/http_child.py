@@ -49,30 +49,30 @@ def _events(count: int) -> list[dict[str, object]]:
     ]
 
 
-def _store(data_dir: Path, failed: bool) -> Any:
+def _store(data_dir: Path, failed: bool) -> tuple[Any, Any]:
     try:
         from syncsvc.state.sqlite import SqliteState
     except ImportError:  # the layout before issue 12 (bench "before" runs)
         from syncsvc.statestore import SqliteState  # type: ignore[no-redef]
     store = SqliteState(data_dir / "state.sqlite3")
+    report = None
     if failed:
         from syncsvc.domain.changes import CalendarReport, Outcome, RunReport
 
         now = datetime.now(UTC)
         cal = CalendarReport(name=PERSON, target="caldav", requests=3)
         cal.outcome, cal.error = Outcome.FAILED, ERROR
-        store.record_run(
-            RunReport(
-                run_id="r1",
-                started=now - timedelta(seconds=2),
-                finished=now,
-                plan_items=1,
-                plan_undated=0,
-                plan_problems=0,
-                calendars=[cal],
-            )
+        report = RunReport(
+            run_id="r1",
+            started=now - timedelta(seconds=2),
+            finished=now,
+            plan_items=1,
+            plan_undated=0,
+            plan_problems=0,
+            calendars=[cal],
         )
-    return store
+        store.record_run(report)
+    return store, report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,8 +118,10 @@ def main(argv: list[str] | None = None) -> None:
         write_feed(settings, feed_bytes(_events(args.events)))
     else:
         write_feed(settings)
-    store = _store(args.data_dir, args.failed_run)
+    store, report = _store(args.data_dir, args.failed_run)
     context = WebContext(settings, store=store)
+    if report is not None:
+        context.metrics.observe_run(report)
     server = make_server(context, "127.0.0.1", 0)
     thread = serve_in_thread(server)
     stop = threading.Event()

@@ -26,7 +26,7 @@ def syncsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 CONFIG_WITH_SECRETS = """
 [http]
-admin_token = "very-secret-admin-token"
+admin_token = "very-secret-admin-token-for-the-cli-test"
 [servers.cal]
 url = "https://alice:pw-in-the-url@dav.example.no/"
 username = "alice"

@@ -194,7 +194,9 @@ class FakeEngine:
 
 
 class DaemonThread:
-    def __init__(self, tmp: Path, *, token: str | None = "tok") -> None:
+    def __init__(
+        self, tmp: Path, *, token: str | None = "tok-daemon-test-admin-token-0000001"
+    ) -> None:
         self.plan_file = tmp / "plan.txt"
         self.plan_file.write_text("version 1\n")
         self.engine = FakeEngine(self.plan_file)
@@ -281,7 +283,7 @@ def test_admin_triggers_during_a_run_give_exactly_one_more_run(daemon: DaemonThr
     info = daemon.start()
     assert info.http_address is not None
     base = f"http://{info.http_address[0]}:{info.http_address[1]}"
-    auth = {"Authorization": "Bearer tok"}
+    auth = {"Authorization": "Bearer tok-daemon-test-admin-token-0000001"}
     assert daemon.engine.running.wait(DEADLINE)
     answers = [httpx.post(f"{base}/admin/sync", headers=auth) for _ in range(3)]
     assert [a.status_code for a in answers] == [202, 202, 202]

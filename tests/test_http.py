@@ -20,7 +20,7 @@ from syncsvc.web.agenda import CONTENT_SECURITY_POLICY
 from syncsvc.web.metrics import Metrics
 from tests.feedsample import NOW, web_settings, write_feed
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-for-the-web-tests-0123"
 
 
 class Clock:
@@ -192,15 +192,18 @@ def test_agenda_page_headers_links_and_escaping(make: Callable[..., Server]) -> 
     assert "Forfatterbesøk" in page.text
 
 
-def test_agenda_subscribe_link_uses_the_host_header_without_public_base_url(
+def test_agenda_links_are_relative_without_public_base_url(
     make: Callable[..., Server],
 ) -> None:
     srv = make()
     write_feed(srv.settings)
     page = srv.client.get("/", headers={"Host": "bibliotek.example:8080"})
-    assert 'href="webcal://bibliotek.example:8080/hva-skjer.ics"' in page.text
-    hostile = srv.client.get("/", headers={"Host": 'evil"><b>x'})
-    assert "evil" not in hostile.text
+    assert page.status_code == 200
+    assert 'href="/hva-skjer.ics"' in page.text
+    assert "bibliotek.example" not in page.text
+    assert "webcal:" not in page.text  # a webcal link needs a host: only with the base URL
+    again = srv.client.get("/", headers={"Host": "other.example"})
+    assert again.content == page.content  # the page does not depend on Host
 
 
 def test_health_and_readiness(make: Callable[..., Server]) -> None:
@@ -208,17 +211,17 @@ def test_health_and_readiness(make: Callable[..., Server]) -> None:
     assert srv.client.get("/healthz").status_code == 200
     before = srv.client.get("/readyz")
     assert before.status_code == 503
-    assert "no sync has run yet" in before.text
+    assert before.text == "starting\n"
     srv.record(_report(NOW - timedelta(minutes=5)))
-    assert srv.client.get("/readyz").status_code == 200
+    assert srv.client.get("/readyz").text == "ready\n"
     # Too old: more than twice the 15-minute interval.
     srv.clock.now = NOW + timedelta(minutes=31)
-    assert srv.client.get("/readyz").status_code == 503
+    stale = srv.client.get("/readyz")
+    assert (stale.status_code, stale.text) == (503, "stale\n")
     # A recent failed run is not ready either.
     srv.record(_report(NOW + timedelta(minutes=30), failed=True))
     not_ok = srv.client.get("/readyz")
-    assert not_ok.status_code == 503
-    assert "partial" in not_ok.text
+    assert (not_ok.status_code, not_ok.text) == (503, "partial\n")  # one word: no error text
 
 
 def test_metrics_exposition(make: Callable[..., Server]) -> None:
@@ -227,7 +230,9 @@ def test_metrics_exposition(make: Callable[..., Server]) -> None:
     srv.record(_report(NOW + timedelta(minutes=15)))
     write_feed(srv.settings)
     srv.client.get("/hva-skjer.ics")
-    response = srv.client.get("/metrics")
+    # Calendar labels name people: without public_metrics the token is needed.
+    assert srv.client.get("/metrics").status_code == 401
+    response = srv.client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert "# TYPE syncsvc_runs_total counter" in response.text
@@ -324,3 +329,55 @@ def parse_exposition(text: str) -> dict[str, float]:
         series, _, value = line.rpartition(" ")
         samples[series] = float(value)
     return dict(samples)
+
+
+def test_metrics_can_be_made_public_and_are_off_without_token_or_opt_in(
+    make: Callable[..., Server],
+) -> None:
+    assert make(token=None).client.get("/metrics").status_code == 404
+    public = make(token=None, public_metrics=True)
+    response = public.client.get("/metrics")
+    assert response.status_code == 200
+    assert "# TYPE syncsvc_runs_total counter" in response.text
+
+
+def test_failed_admin_attempts_are_throttled_per_client(make: Callable[..., Server]) -> None:
+    srv = make()
+    codes = [
+        srv.client.get("/admin/status", headers={"Authorization": f"Bearer guess-{n}"}).status_code
+        for n in range(14)
+    ]
+    # The burst (10) is answered 401, then every attempt is refused unchecked ...
+    assert codes == [401] * 10 + [429] * 4
+    limited = srv.client.get("/admin/status", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert limited.status_code == 429  # ... even the right token: a guesser learns nothing
+    assert int(limited.headers["retry-after"]) >= 1
+    assert srv.triggers == []
+
+
+def test_get_with_a_body_is_refused_and_the_connection_closed(make: Callable[..., Server]) -> None:
+    srv = make()
+    response = srv.client.request("GET", "/healthz", content=b"x=1")
+    assert response.status_code == 400
+    assert response.headers["connection"] == "close"
+    too_big = srv.client.post(
+        "/admin/sync", content=b"x" * 5000, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert too_big.status_code == 413
+    assert srv.triggers == []
+
+
+def test_a_handler_crash_is_a_500_logged_through_structlog(make: Callable[..., Server]) -> None:
+    from structlog.testing import capture_logs
+
+    srv = make()
+
+    def broken(reason: str) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    srv.context.trigger = broken
+    with capture_logs() as logs:
+        response = srv.client.post("/admin/sync", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 500
+    assert "boom" not in response.text
+    assert any(entry["event"] == "http.handler_failed" for entry in logs)

@@ -40,7 +40,7 @@ from syncsvc.web import WebContext, make_server, serve_in_thread
 from tests.test_route import ROOT, seed_plan
 
 NOW = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
-ADMIN = "admin-token-4c1f9e"
+ADMIN = "admin-token-4c1f9e-public-surface-test"
 HOSTILE = '<script>alert("x")</script> Åpen & "dag" <img src=x onerror=alert(1)>'
 EMAIL = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]{2,}")
 

@@ -32,7 +32,7 @@ BEARER = "Bearer-Tok-7f3a9c2e41"
 URL_PASSWORD = "Url-Pw-5d8e1b"
 DOWN_PASSWORD = "Down-Pw-0c4f2a"
 GRAPH_SECRET = "Graph-Secret-9b7d3e11"
-ADMIN_TOKEN = "Admin-Tok-2e6c8a40"
+ADMIN_TOKEN = "Admin-Tok-2e6c8a40-secrets-test-0001"
 WRONG_PASSWORD = "Wrong-Pw-41d9b7"
 
 

@@ -94,22 +94,22 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_secrets_directory_and_secret_files(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    (secrets / "http__admin_token").write_text("admin-token-xyz\n")
+    (secrets / "http__admin_token").write_text("admin-token-xyz-read-from-a-secret-file\n")
     (tmp_path / "graph-secret").write_text("graph-secret-abc\n")
     text = BASE + '\n[graph]\ntenant_id = "t"\nclient_secret_file = "graph-secret"\n'
     settings = load_settings(write(tmp_path, text), secrets_dir=secrets)
     assert settings.http.admin_token is not None
-    assert settings.http.admin_token.get_secret_value() == "admin-token-xyz"
+    assert settings.http.admin_token.get_secret_value() == "admin-token-xyz-read-from-a-secret-file"
     assert settings.graph.client_secret is not None
     assert settings.graph.client_secret.get_secret_value() == "graph-secret-abc"
     assert set(secret_values(settings)) == {
         "pw-in-file-123",
-        "admin-token-xyz",
+        "admin-token-xyz-read-from-a-secret-file",
         "graph-secret-abc",
     }
     # Secrets stay masked in every printable form of the settings.
     dumped = settings.model_dump_json()
-    assert "admin-token-xyz" not in dumped
+    assert "admin-token-xyz-read-from-a-secret-file" not in dumped
     assert "pw-in-file-123" not in repr(settings)
 
 
@@ -132,3 +132,18 @@ def test_feed_must_come_from_a_public_calendar(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="the public feed may only come from a calendar"):
         load_settings(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_a_short_admin_token_is_a_config_error(tmp_path: Path, inline: bool) -> None:
+    short = "x" * 31
+    if inline:
+        text = BASE + f'\n[http]\nadmin_token = "{short}"\n'
+    else:
+        (tmp_path / "token").write_text(short + "\n")
+        text = BASE + '\n[http]\nadmin_token_file = "token"\n'
+    with pytest.raises(ConfigError, match="31 characters; it must be at least 32") as err:
+        load_settings(write(tmp_path, text))
+    assert short not in str(err.value)  # the message never repeats the token
+    ok = BASE + f'\n[http]\nadmin_token = "{short}y"\n'
+    assert load_settings(write(tmp_path, ok)).http.admin_token is not None

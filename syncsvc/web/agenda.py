@@ -183,7 +183,7 @@ CONTENT_SECURITY_POLICY = (
 
 @dataclass(frozen=True, slots=True)
 class AgendaLinks:
-    subscribe: str  # webcal://host/hva-skjer.ics
+    subscribe: str | None  # webcal://host/hva-skjer.ics; None without a public base URL
     download: str  # https://host/hva-skjer.ics or a relative path
 
 
@@ -211,7 +211,11 @@ def render_agenda(
         f"<h1>{e(title)}</h1>",
         '<p class="lead">Kommende arrangementer</p>',
         '<p class="links">',
-        f'<a class="primary" href="{e(links.subscribe)}">Abonner på kalenderen</a>',
+        *(
+            [f'<a class="primary" href="{e(links.subscribe)}">Abonner på kalenderen</a>']
+            if links.subscribe
+            else []
+        ),
         f'<a href="{e(links.download)}" download>Last ned (.ics)</a>',
         "</p>",
         "</header>",

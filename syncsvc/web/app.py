@@ -25,11 +25,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from syncsvc.service.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from syncsvc.web.agenda import CONTENT_SECURITY_POLICY
 from syncsvc.web.context import WebContext
 from syncsvc.web.feed import not_modified
 from syncsvc.web.guard import AttemptLimiter, check_framing
+from syncsvc.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = structlog.get_logger(__name__)
 

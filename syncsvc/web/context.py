@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from syncsvc.service.metrics import Metrics
 from syncsvc.settings import Settings
 from syncsvc.state.sqlite import SqliteState
 from syncsvc.web.agenda import AgendaLinks, parse_feed, render_agenda, upcoming
 from syncsvc.web.feed import FeedFile, FeedSnapshot
+from syncsvc.web.metrics import Metrics
 
 
 @dataclass(frozen=True, slots=True)
