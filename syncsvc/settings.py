@@ -24,7 +24,7 @@ from pydantic_settings import (
 from syncsvc.domain.errors import ConfigError, Where
 from syncsvc.targets.caldav.config import CalDAVCalendar, CalDAVServer
 from syncsvc.targets.folder.config import FolderCalendar
-from syncsvc.targets.graph.config import GraphCalendar, GraphSettings
+from syncsvc.targets.graph.config import GraphCalendar, GraphSettings, Reminder
 from syncsvc.targets.icsfile.config import IcsFileCalendar
 
 __all__ = [
@@ -97,6 +97,7 @@ class PersonCalendars(_Strict):
     url: str | None = None
     mailbox: str = "{email}"
     calendar: str | None = None
+    reminder: Reminder = "off"  # graph only
     exclude: tuple[str, ...] = ()  # e-mails without a calendar
 
 
@@ -311,7 +312,12 @@ def _read_secret_files(settings: Settings) -> Settings:
         update={
             "client_secret": secret_from(
                 settings.graph.client_secret_file, settings.graph.client_secret, "client secret"
-            )
+            ),
+            "certificate_password": secret_from(
+                settings.graph.certificate_password_file,
+                settings.graph.certificate_password,
+                "certificate password",
+            ),
         }
     )
     http = settings.http.model_copy(
@@ -341,8 +347,9 @@ def secret_values(settings: Settings) -> list[str]:
     found: list[str] = []
     for server in settings.servers.values():
         found += [s.get_secret_value() for s in (server.password, server.token) if s]
-    if settings.graph.client_secret:
-        found.append(settings.graph.client_secret.get_secret_value())
+    for graph_secret in (settings.graph.client_secret, settings.graph.certificate_password):
+        if graph_secret:
+            found.append(graph_secret.get_secret_value())
     if settings.http.admin_token:
         found.append(settings.http.admin_token.get_secret_value())
     return [s for s in found if s]

@@ -1,9 +1,8 @@
 """FakeGraph: an in-process FAKE of the few Microsoft Graph endpoints syncsvc uses.
 
-It is a fake, not Microsoft Graph: tests against it show that the target speaks the protocol
-as we read the docs, not that Exchange Online agrees (tests/test_graph_live.py checks that
-against a real tenant). A stdlib `http.server` in a thread on 127.0.0.1, on a free port.
-Page names below are Microsoft Learn pages (learn.microsoft.com/graph/...).
+A fake, not Microsoft Graph: passing tests show the target speaks the protocol as we read the
+docs, not that Exchange Online agrees (tests/test_graph_live.py checks against a tenant). A
+stdlib `http.server` on 127.0.0.1. Page names are Microsoft Learn pages (.../graph/<page>).
 
 Every request body it is sent and every event, calendar or listing it returns is checked against
 Microsoft's CSDL (tests/graph_schema); a violation answers 400 `SchemaViolation` and is kept in
@@ -85,7 +84,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from tests import fake_graph_events as ev
-from tests.fake_graph_auth import AppRegistration, check_grant, openid_configuration
+from tests.fake_graph_auth import (
+    AppRegistration,
+    check_grant,
+    instance_metadata,
+    openid_configuration,
+)
 from tests.fake_graph_events import FakeCalendar, Mailbox
 from tests.fake_graph_http import (
     DROP,
@@ -121,7 +125,7 @@ class FakeGraph:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every HTTP request
         self.prefer: list[str] = []  # Prefer header of every Graph request and sub-request
         self.writes: list[tuple[str, str, Any]] = []  # (method, path, body) of every write
-        self.batches: list[list[str]] = []  # sub-request ids of every batch
+        self.batches: list[list[JSON]] = []  # the sub-requests of every batch
         self.attendee_requests = 0
         self.schema_violations: list[str] = []
         self.concurrency_rejections = 0
@@ -267,6 +271,9 @@ class FakeGraph:
                 {"token_type": "Bearer", "expires_in": self.token_lifetime, "access_token": token},
             )
 
+    def instance_discovery(self) -> Reply:
+        return Reply(200, instance_metadata(self.authority_alias or self.url))
+
     def discovery(self, tenant: str) -> Reply:
         return Reply(200, openid_configuration(self.authority_alias or self.url, tenant))
 
@@ -368,22 +375,12 @@ class FakeGraph:
     def _list(
         self, cal: FakeCalendar, path: str, params: dict[str, str], headers: dict[str, str]
     ) -> Reply:
-        events = list(cal.events.values())
-        if "$filter" in params:
-            match = ev.FILTER.match(params["$filter"])
-            if not match:
-                return error(400, "ErrorInvalidUrlQueryFilter", params["$filter"])
-            prop, value = match.group(1), match.group(2)
-            wanted = None if value is None else value.replace("''", "'")
-            events = [e for e in events if ev.has_property(e, prop, wanted)]
-        start = int(params.get("$skiptoken", "0"))
-        size = min(int(params.get("$top", "10")), self.page_size)
-        page = events[start : start + size]
-        out: JSON = {"value": [ev.render(e, params, headers) for e in page]}
-        if start + size < len(events):
-            nxt = {**params, "$skiptoken": str(start + size)}
-            out["@odata.nextLink"] = f"{self.graph_url}{path}?{urllib.parse.urlencode(nxt)}"
-        return Reply(200, out)
+        if "$filter" in params and not ev.FILTER.match(params["$filter"]):
+            return error(400, "ErrorInvalidUrlQueryFilter", params["$filter"])
+        page = ev.list_page(list(cal.events.values()), params, headers, self.page_size)
+        if "@odata.nextLink" in page:
+            page["@odata.nextLink"] = f"{self.graph_url}{path}?{page['@odata.nextLink']}"
+        return Reply(200, page)
 
     def _create(
         self, box: Mailbox, cal: FakeCalendar, body: Any, headers: dict[str, str]

@@ -13,7 +13,9 @@
   `invalid_client`/AADSTS700027; wrong audience -> AADSTS700024. The codes are *documented*
   ("reference-error-codes"); the exact status of each is *assumed*.
 - GET /{tenant}/v2.0/.well-known/openid-configuration names the token endpoint. *documented*
-  (OpenID Connect discovery; MSAL reads it before its first token request).
+  (OpenID Connect discovery; MSAL reads it before its first token request). GET
+  /common/discovery/instance lists the authority's host aliases (MSAL reads it to search its
+  cache); the reply's shape is *assumed* (what MSAL parses).
 """
 
 from __future__ import annotations
@@ -125,9 +127,10 @@ def _check_assertion(app: AppRegistration, assertion: str, token_endpoint: str) 
 def _registered(app: AppRegistration, header: dict[str, Any]) -> x509.Certificate | None:
     for cert in app.certificates:
         der = cert.public_bytes(encoding=Encoding.DER)
-        if header.get("x5t#S256") == b64url(hashlib.sha256(der).digest()):
+        # base64url; MSAL keeps the '=' padding, which Entra ID accepts too
+        if str(header.get("x5t#S256", "")).rstrip("=") == b64url(hashlib.sha256(der).digest()):
             return cert
-        if header.get("x5t") == b64url(hashlib.sha1(der).digest()):
+        if str(header.get("x5t", "")).rstrip("=") == b64url(hashlib.sha1(der).digest()):
             return cert
     return None
 
@@ -141,3 +144,9 @@ def openid_configuration(issuer_base: str, tenant: str) -> dict[str, Any]:
         "issuer": f"{issuer_base.rstrip('/')}/{tenant}/v2.0",
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
     }
+
+
+def instance_metadata(authority: str) -> dict[str, Any]:
+    """/common/discovery/instance: the host aliases of the authority (MSAL reads them)."""
+    host = authority.split("://", 1)[-1].rstrip("/")
+    return {"api-version": "1.1", "metadata": [{"aliases": [host]}]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import re
 import secrets
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -124,6 +125,24 @@ def convert(value: JSON, zone_name: str, all_day: bool) -> JSON:
         instant = wall.replace(tzinfo=zone(str(value.get("timeZone") or "UTC"))).astimezone(UTC)
         wall = instant.astimezone(zone(zone_name)).replace(tzinfo=None)
     return {"dateTime": wall.strftime("%Y-%m-%dT%H:%M:%S") + ".0000000", "timeZone": zone_name}
+
+
+def list_page(
+    events: list[JSON], params: dict[str, str], headers: dict[str, str], page_size: int
+) -> JSON:
+    """One page of a listing: `$filter` (already known to match FILTER), `$top`, `$skiptoken`.
+    A next page's link is given as its query string."""
+    match = FILTER.match(params.get("$filter", ""))
+    if match:
+        prop, value = match.group(1), match.group(2)
+        wanted = None if value is None else value.replace("''", "'")
+        events = [e for e in events if has_property(e, prop, wanted)]
+    start = int(params.get("$skiptoken", "0"))
+    size = min(int(params.get("$top", "10")), page_size)
+    out: JSON = {"value": [render(e, params, headers) for e in events[start : start + size]]}
+    if start + size < len(events):
+        out["@odata.nextLink"] = urllib.parse.urlencode({**params, "$skiptoken": str(start + size)})
+    return out
 
 
 def render(event: JSON, params: dict[str, str], headers: dict[str, str]) -> JSON:

@@ -1,11 +1,13 @@
 """The fake's HTTP plumbing: a stdlib server on 127.0.0.1 that hands requests to FakeGraph.
 
 Routes: POST /{tenant}/oauth2/v2.0/token, GET /{tenant}/v2.0/.well-known/openid-configuration,
-and /v1.0/... for Graph. See tests/fake_graph.py for the behaviours.
+GET /common/discovery/instance (MSAL reads aliases there) and /v1.0/... for Graph.
+See tests/fake_graph.py for the behaviours.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import socket
@@ -70,7 +72,7 @@ def run_batch(fake: FakeGraph, body: Any) -> Reply:
         for dep in sub.get("dependsOn") or ():
             if str(dep).casefold() not in ids:
                 return error(400, "BadRequest", f"dependsOn names unknown id {dep}")
-    fake.batches.append([str(sub["id"]) for sub in requests])
+    fake.batches.append(copy.deepcopy(requests))
     out = []
     failed = False
     for sub in requests:
@@ -129,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         if token and self.command == "POST":
             form = dict(urllib.parse.parse_qsl(raw.decode()))
             self._reply(fake.token(token.group(1), form))
+            return
+        if path == "/common/discovery/instance" and self.command == "GET":
+            self._reply(fake.instance_discovery())
             return
         discovery = _DISCOVERY.match(path)
         if discovery and self.command == "GET":

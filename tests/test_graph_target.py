@@ -16,19 +16,18 @@ from pydantic import SecretStr
 
 from syncsvc.domain.errors import AuthError, ConfigError, ConflictError, TargetError
 from syncsvc.domain.events import DesiredEvent, EventContent, EventStatus
-from syncsvc.settings import GraphCalendar, GraphSettings, Settings
+from syncsvc.settings import GraphCalendar
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.graph.auth import CachedToken
 from syncsvc.targets.graph.client import RetryPolicy
-from syncsvc.targets.graph.event import UID_PROPERTY
 from syncsvc.targets.graph.target import BulkTarget, GraphTarget, open_target
 from syncsvc.targets.graph.tz import windows_zone
 from tests.builders import Sleeps
 from tests.fake_graph import FakeGraph
+from tests.graph_harness import MAILBOX, open_graph, owned, settings_for
 from tests.target_contract import TargetContract, event, timed_event
 
 OSLO = ZoneInfo("Europe/Oslo")
-MAILBOX = "kari.nordmann@skole.example"
 FOREIGN_UID_PROPERTY = "String {0a0b0c0d-1111-2222-3333-444455556666} Name syncsvc-uid"
 
 
@@ -37,39 +36,6 @@ def fake() -> Iterator[FakeGraph]:
     with FakeGraph() as server:
         server.add_mailbox(MAILBOX, calendars=("Årsplan",))
         yield server
-
-
-def settings_for(fake: FakeGraph, **graph: Any) -> Settings:
-    values: dict[str, Any] = {
-        "tenant_id": fake.tenant,
-        "client_id": fake.client_id,
-        "client_secret": SecretStr(fake.secret),
-        "base_url": fake.graph_url,
-        "authority_url": fake.url,
-        **graph,
-    }
-    return Settings(graph=GraphSettings(**values))
-
-
-def open_graph(
-    fake: FakeGraph,
-    *,
-    mailbox: str = MAILBOX,
-    calendar: str | None = None,
-    sleeps: Sleeps | None = None,
-    policy: RetryPolicy | None = None,
-) -> GraphTarget:
-    config = GraphCalendar(target="graph", name="staff", mailbox=mailbox, calendar=calendar)
-    target = open_target(
-        config,
-        settings_for(fake),
-        MemoryState(),
-        sleep=Sleeps() if sleeps is None else sleeps,
-        policy=policy,
-    )
-    assert isinstance(target, GraphTarget)
-    fake.on_exit.append(target.close)
-    return target
 
 
 class GraphHarness:
@@ -118,17 +84,6 @@ class TestFakeGraphContract(TargetContract):
         yield h
         h.target.close()
         assert fake.attendee_requests == 0
-
-
-def owned(fake: FakeGraph, uid: str, calendar: str | None = None) -> list[dict[str, Any]]:
-    return [
-        e
-        for e in fake.events(MAILBOX, calendar)
-        if any(
-            p["id"] == UID_PROPERTY and p["value"] == uid
-            for p in e.get("singleValueExtendedProperties", [])
-        )
-    ]
 
 
 # --- mapping and round trips ------------------------------------------------------------------
@@ -191,11 +146,17 @@ def test_patch_sends_only_changed_fields(fake: FakeGraph) -> None:
     t.update(first, event("p1@test", summary="Styremøte (flyttet)"), sequence=1)
     method, _, body = fake.writes[-1]
     assert method == "PATCH"
-    assert set(body) == {"subject", "singleValueExtendedProperties"}
+    assert set(body) == {"subject", "isReminderOn", "singleValueExtendedProperties"}
     t.update(
         t.observe()["p1@test"], event("p1@test", summary="Styremøte (flyttet)", day=6), sequence=2
     )
-    assert set(fake.writes[-1][2]) == {"start", "end", "isAllDay", "singleValueExtendedProperties"}
+    assert set(fake.writes[-1][2]) == {
+        "start",
+        "end",
+        "isAllDay",
+        "isReminderOn",
+        "singleValueExtendedProperties",
+    }
 
 
 def test_every_request_prefers_immutable_ids_and_the_plan_zone(fake: FakeGraph) -> None:
@@ -345,6 +306,7 @@ def test_at_most_four_requests_in_flight_per_mailbox(fake: FakeGraph) -> None:
         for w in workers:
             w.join(timeout=30)
     assert fake.max_in_flight[mailbox.casefold()] == 4
+    assert fake.concurrency_rejections == 0  # the fake would have answered a fifth with 429
     assert sum(t.stats.requests for t in targets) == 8  # tokens were fetched beforehand
 
 
@@ -377,8 +339,10 @@ def test_missing_tenant_is_a_config_error(fake: FakeGraph) -> None:
 def test_cached_token_renews_before_expiry() -> None:
     now = [0.0]
     issued: list[str] = []
+    refused: list[bool] = []
 
-    def fetch() -> tuple[str, float]:
+    def fetch(was_refused: bool) -> tuple[str, float]:
+        refused.append(was_refused)
         issued.append(f"t{len(issued)}")
         return issued[-1], 3600.0
 
@@ -391,6 +355,7 @@ def test_cached_token_renews_before_expiry() -> None:
     tokens.invalidate()
     assert tokens.token() == "t2"
     assert tokens.fetches == 3
+    assert refused == [False, False, True]  # only the fetch after a 401 is told to bypass caches
 
 
 def test_the_factory_opens_a_graph_target(fake: FakeGraph) -> None:

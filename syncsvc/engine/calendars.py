@@ -87,6 +87,7 @@ def _person_calendar(settings: Settings, person: Person) -> CalendarConfig:
             target="graph",
             mailbox=pc.mailbox.format(**raw),
             calendar=calendar,
+            reminder=pc.reminder,
             name=name,
             selector=selector,
         )

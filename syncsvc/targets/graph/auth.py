@@ -2,15 +2,14 @@
 
 Two providers, one cache:
 - `msal_tokens`: production. MSAL (`ConfidentialClientApplication.acquire_token_for_client`)
-  with a client secret or a certificate. MSAL insists on an https authority with a host name,
-  so it cannot talk to the fake Graph server's loopback http token endpoint; its wiring is
-  exercised by the live tests only (tests/test_graph_live.py).
-- `client_credentials_tokens`: the same grant as a plain form POST with httpx (secret only).
-  It is what the fake server is tested with, and it is only chosen for an http:// loopback
-  authority (see `graph.open_target`).
+  with a client secret or a certificate (PEM or PFX). MSAL insists on an https authority with
+  a host name; tests give it an http client that carries its requests to the fake server.
+- `client_credentials_tokens`: the same grant as a plain form POST with httpx (secret only),
+  chosen only for an http:// loopback authority (see `graph.open_target`).
 
 `CachedToken` keeps the token and renews it `margin` seconds before it expires; `invalidate`
-drops it after a 401 so the next request fetches a fresh one.
+drops it after a 401, and the next fetch is told so (MSAL's own cache is emptied too), so the
+retry really carries a new token.
 """
 
 from __future__ import annotations
@@ -25,7 +24,8 @@ import httpx
 
 from syncsvc.domain.errors import AuthError, ConfigError, Where
 
-Fetch = Callable[[], tuple[str, float]]  # -> (access token, seconds until it expires)
+# (the last token was refused) -> (access token, seconds until it expires)
+Fetch = Callable[[bool], tuple[str, float]]
 
 
 class TokenProvider(Protocol):
@@ -55,6 +55,7 @@ class CachedToken:
         self._margin = margin
         self._lock = threading.Lock()
         self._token: str | None = None
+        self._refused = False
         self._renew_at = 0.0
         self.fetches = 0
 
@@ -62,7 +63,8 @@ class CachedToken:
         with self._lock:
             now = self._clock()
             if self._token is None or now >= self._renew_at:
-                token, expires_in = self._fetch()
+                token, expires_in = self._fetch(self._refused)
+                self._refused = False
                 self.fetches += 1
                 self._token = token
                 # A token shorter-lived than the margin is still used once, not refetched in a loop.
@@ -70,8 +72,10 @@ class CachedToken:
             return self._token
 
     def invalidate(self) -> None:
+        """The server refused the token: the next `token()` must fetch a new one."""
         with self._lock:
             self._token = None
+            self._refused = True
 
     def close(self) -> None:
         if self._on_close is not None:
@@ -96,7 +100,8 @@ def client_credentials_tokens(
     """Client-credentials grant by hand: POST the form, read `access_token`/`expires_in`.
     Closing the provider closes `http`."""
 
-    def fetch() -> tuple[str, float]:
+    def fetch(refused: bool) -> tuple[str, float]:
+        del refused  # nothing is cached below us
         try:
             reply = http.post(
                 token_url,
@@ -125,33 +130,51 @@ def msal_tokens(
     *,
     client_secret: str | None = None,
     certificate_path: Path | None = None,
+    certificate_password: str | None = None,
     certificate_thumbprint: str | None = None,
     clock: Callable[[], float] = time.monotonic,
+    http_client: Any = None,
 ) -> CachedToken:
-    """MSAL app-only tokens with a client secret or a PEM certificate (private key included)."""
-    import msal  # the optional `graph` extra; imported only when Graph is configured
+    """MSAL app-only tokens with a client secret or a certificate (PEM or PFX).
+
+    We own MSAL's token cache: since MSAL 1.23 `acquire_token_for_client` answers from its
+    cache, so after a 401 the access tokens in it are dropped first, and the retry really gets
+    a new token. `http_client` is for tests (MSAL's requests-like interface)."""
+    import msal
 
     credential: str | dict[str, str]
     if certificate_path is not None:
-        credential = _certificate_credential(certificate_path, certificate_thumbprint)
+        credential = certificate_credential(
+            certificate_path, certificate_password, certificate_thumbprint
+        )
     elif client_secret:
         credential = client_secret
     else:
         raise ConfigError("graph: set client_secret, client_secret_file or certificate_path")
+    cache = msal.TokenCache()
     app: Any = None
 
-    def fetch() -> tuple[str, float]:
+    def fetch(refused: bool) -> tuple[str, float]:
         nonlocal app
         if app is None:  # constructing the app already talks to the authority
+            extra = {"http_client": http_client} if http_client is not None else {}
             try:
                 app = msal.ConfidentialClientApplication(
                     client_id,
                     authority=f"{authority_url.rstrip('/')}/{tenant_id}",
                     client_credential=credential,
+                    token_cache=cache,
+                    **extra,
                 )
             except ValueError as err:
                 raise AuthError(f"cannot use the authority: {err}") from None
-        result: dict[str, Any] = app.acquire_token_for_client(scopes=[scope])
+        if refused:
+            for token in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+                cache.remove_at(token)
+        try:
+            result: dict[str, Any] = app.acquire_token_for_client(scopes=[scope])
+        except Exception as err:  # MSAL's and requests' errors: network, bad authority reply
+            raise AuthError(f"sign-in failed: {type(err).__name__}: {err}") from None
         if "access_token" not in result:
             raise AuthError(f"token request refused: {_describe(result, None)}")
         return str(result["access_token"]), float(result.get("expires_in", 3599))
@@ -159,23 +182,54 @@ def msal_tokens(
     return CachedToken(fetch, clock=clock)
 
 
-def _certificate_credential(path: Path, thumbprint: str | None) -> dict[str, str]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
+def certificate_credential(
+    path: Path, password: str | None, sha1_thumbprint: str | None
+) -> dict[str, str]:
+    """MSAL's certificate credential from a PEM (key + certificate) or a PFX/PKCS#12 file.
 
+    Without a configured thumbprint MSAL is given the certificate itself and signs with its
+    SHA-256 thumbprint (`x5t#S256`, PS256), as Entra ID prefers; a configured thumbprint is
+    taken as the SHA-1 one and keeps MSAL's older SHA-1 path."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    where = Where(str(path))
     try:
-        pem = path.read_bytes()
+        data = path.read_bytes()
     except OSError as err:
+        raise ConfigError(f"cannot read certificate: {err.strerror}", where=where) from None
+    secret = password.encode() if password else None
+    try:
+        if path.suffix.lower() in (".pfx", ".p12"):
+            key, cert, _ = pkcs12.load_key_and_certificates(data, secret)
+        else:
+            key = serialization.load_pem_private_key(data, secret)
+            cert = x509.load_pem_x509_certificate(data)
+    except (ValueError, TypeError) as err:
+        hint = "wrong or missing certificate_password?" if "password" in str(err).lower() else ""
         raise ConfigError(
-            f"cannot read certificate: {err.strerror}", where=Where(str(path))
+            f"cannot read the key and certificate: {err}. {hint}".strip(), where=where
         ) from None
-    if thumbprint is None:
-        try:
-            cert = x509.load_pem_x509_certificate(pem)
-        except ValueError:
-            raise ConfigError("no PEM certificate in the file", where=Where(str(path))) from None
-        thumbprint = cert.fingerprint(hashes.SHA1()).hex()  # noqa: S303 - Entra ID's thumbprint
-    return {"private_key": pem.decode(), "thumbprint": thumbprint}
+    if key is None or cert is None:
+        raise ConfigError("the file needs both the private key and the certificate", where=where)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError("Entra ID certificate sign-in needs an RSA key", where=where)
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+        raise ConfigError("the private key does not belong to the certificate", where=where)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    if sha1_thumbprint:
+        return {"private_key": key_pem, "thumbprint": sha1_thumbprint.replace(":", "")}
+    return {
+        "private_key": key_pem,
+        "public_certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
+    }
 
 
 def _describe(data: dict[str, Any], status: int | None) -> str:

@@ -7,8 +7,11 @@
 - Exchange Online serves at most 4 concurrent requests per mailbox per app
   (MailboxConcurrency); `MailboxSlots` enforces that across every client of a mailbox. A batch
   takes all slots, because Graph runs up to 4 of its sub-requests against the mailbox at once.
-- `$batch`: at most 20 sub-requests a batch; sub-requests that fail with 429/5xx are retried
-  alone, the others are never sent twice.
+- `$batch`: at most 20 sub-requests a batch. The reply's `responses` are read whatever the
+  batch's own status: Graph may answer 424 (or 429) for a batch in which some sub-requests were
+  throttled and the others done ("throttling", batching). Sub-requests that failed with
+  429/5xx, or 424 (not run because another failed), are retried alone; the others are never
+  sent twice. Only a batch reply without `responses` is retried whole.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from syncsvc.targets.retry import retry_after_seconds
 JSON = dict[str, Any]
 BATCH_LIMIT = 20  # documented maximum of sub-requests in one $batch
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+SUB_RETRYABLE = RETRYABLE | {424}  # 424 Failed Dependency: the sub-request was never run
 _SAFE_METHODS = frozenset({"GET", "PATCH", "DELETE"})  # ours carry If-Match: repeating is harmless
 
 
@@ -142,8 +146,11 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         retry_unsafe: bool = False,
         bulk: bool = False,
+        retry_status: bool = True,
     ) -> httpx.Response:
-        """One request with retries; returns the final response (any status) or raises."""
+        """One request with retries; returns the final response (any status) or raises.
+
+        `retry_status=False` leaves 429/5xx replies to the caller (a batch reads its body)."""
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         retryable = retry_unsafe or method in _SAFE_METHODS
         waited = 0.0
@@ -169,15 +176,22 @@ class GraphClient:
                 refreshed = True
                 self.stats.retries += 1
                 continue
-            if reply.status_code in RETRYABLE and (retryable or reply.status_code == 429):
+            if (
+                retry_status
+                and reply.status_code in RETRYABLE
+                and (retryable or reply.status_code == 429)
+            ):
                 if attempt >= self.policy.attempts:
                     raise self.error(
-                        f"{method} still failing after {attempt} tries: {_brief(reply)}"
+                        f"{method} still failing after {attempt} tries: {brief(reply)}"
                     )
-                delay = retry_after(reply.headers) or self._backoff(attempt)
-                waited += self._wait(delay, waited, _brief(reply))
+                waited += self._wait(self._delay(reply.headers, attempt), waited, brief(reply))
                 continue
             return reply
+
+    def _delay(self, headers: Mapping[str, str], attempt: int) -> float:
+        hinted = retry_after(headers)
+        return self._backoff(attempt) if hinted is None else hinted
 
     def _token(self) -> str:
         before = self.tokens.fetches
@@ -190,7 +204,7 @@ class GraphClient:
 
     def _wait(self, delay: float, waited: float, why: str) -> float:
         if delay > self.policy.max_wait or waited + delay > self.policy.max_total_wait:
-            raise self.error(f"throttled: {why}; the server asks to wait {delay:.0f} s, giving up")
+            raise self.error(f"throttled: {why}; the server asks to wait {delay:g} s, giving up")
         self.stats.retries += 1
         self.sleep(delay)
         return delay
@@ -199,7 +213,7 @@ class GraphClient:
         """Raise for an error status: AuthError for 401/403, TargetError otherwise."""
         if reply.status_code < 400:
             return
-        text = f"{what}: {_brief(reply)}"
+        text = f"{what}: {brief(reply)}"
         if reply.status_code in (401, 403):
             raise AuthError(text, calendar=self.calendar)
         raise self.error(text)
@@ -238,23 +252,33 @@ class GraphClient:
                 json=_batch_body(pending, self.prefer),
                 bulk=True,
                 retry_unsafe=True,
+                retry_status=False,
             )
-            self.check(reply, "POST /$batch")
-            by_id = {r.id: r for r in pending}
+            items = _responses(reply)
+            if items is None:
+                # No per-request answers: resend the whole batch if the server asks us to wait
+                # (creates carry transactionIds and deletes If-Match, so a repeat is harmless).
+                if reply.status_code in RETRYABLE and attempt < self.policy.attempts:
+                    delay = self._delay(reply.headers, attempt)
+                    waited += self._wait(delay, waited, brief(reply))
+                    continue
+                self.check(reply, "POST /$batch")
+                raise self.error(f"$batch reply has no responses (HTTP {reply.status_code})")
+            by_id = {r.id.casefold(): r for r in pending}
             again: list[SubRequest] = []
             delays: list[float] = []
-            for item in _json_object(reply).get("responses") or ():
+            for item in items:
                 sub = _sub_response(item)
-                if sub.id not in by_id:
+                request = by_id.pop(sub.id.casefold(), None)
+                if request is None:
                     continue
-                if sub.status in RETRYABLE and attempt < self.policy.attempts:
-                    again.append(by_id[sub.id])
-                    delays.append(retry_after(sub.headers) or self._backoff(attempt))
+                if sub.status in SUB_RETRYABLE and attempt < self.policy.attempts:
+                    again.append(request)
+                    delays.append(self._delay(sub.headers, attempt))
                 else:
-                    results[sub.id] = sub
-            missing = [r for r in pending if r.id not in results and r not in again]
-            if missing:
-                raise self.error(f"$batch reply lacks {len(missing)} of its sub-responses")
+                    results[request.id] = sub
+            for request in by_id.values():  # no answer at all: done or not, we cannot tell
+                results[request.id] = SubResponse(request.id, 0, {}, None)
             if not again:
                 return results
             waited += self._wait(max(delays), waited, f"{len(again)} batched requests throttled")
@@ -275,11 +299,24 @@ def _batch_body(requests: Sequence[SubRequest], prefer: str) -> JSON:
     return {"requests": out}
 
 
+def _responses(reply: httpx.Response) -> list[Any] | None:
+    """The `responses` of a batch reply, whatever its status; None if it has none."""
+    try:
+        data = reply.json()
+    except ValueError:
+        return None
+    items = data.get("responses") if isinstance(data, dict) else None
+    return items if isinstance(items, list) else None
+
+
 def _sub_response(item: Any) -> SubResponse:
+    if not isinstance(item, dict):
+        return SubResponse("", 0, {}, None)
     headers = item.get("headers") or {}
+    status = item.get("status")
     return SubResponse(
         id=str(item.get("id")),
-        status=int(item.get("status", 0)),
+        status=status if isinstance(status, int) else 0,
         headers={str(k).lower(): str(v) for k, v in headers.items()},
         body=item.get("body"),
     )
@@ -302,6 +339,8 @@ def _json_object(reply: httpx.Response) -> JSON:
 
 def error_text(status: int, body: Any) -> str:
     """`HTTP 400 ErrorInvalidRequest: message` from a Graph error body."""
+    if status == 0:
+        return "no reply for this request in the batch"
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         code, message = error.get("code", ""), str(error.get("message", "")).splitlines()
@@ -309,9 +348,15 @@ def error_text(status: int, body: Any) -> str:
     return f"HTTP {status}"
 
 
-def _brief(reply: httpx.Response) -> str:
+def brief(reply: httpx.Response) -> str:
     try:
         body: Any = reply.json()
     except ValueError:
         body = None
     return error_text(reply.status_code, body)
+
+
+def is_conflict(status: int) -> bool:
+    """412 (our If-Match lost) or 409 (Exchange's ErrorIrresolvableConflict: the changeKey
+    moved under us): someone else wrote the item; read it again next run."""
+    return status in (409, 412)

@@ -22,8 +22,11 @@ UID_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-uid"
 HASH_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-hash"
 SEQUENCE_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-sequence"
 
-# The fields we read back: everything EventContent is built from, nothing else.
-SELECT = "subject,body,start,end,isAllDay,showAs,categories,location"
+# The fields we read back: everything EventContent is built from, and the reminder we manage.
+SELECT = (
+    "subject,body,start,end,isAllDay,showAs,categories,location,"
+    "isReminderOn,reminderMinutesBeforeStart"
+)
 EXPAND = (
     f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}' or id eq '{HASH_PROPERTY}'"
     f" or id eq '{SEQUENCE_PROPERTY}')"
@@ -79,15 +82,42 @@ def version_properties(content_hash: str, sequence: int) -> list[JSON]:
     ]
 
 
-def transaction_id(uid: str) -> str:
-    """The create's `transactionId`: derived from the UID, so a retried create is recognised."""
-    return str(uuid.uuid5(uuid.UUID(PROPERTY_SET), uid))
+def new_transaction_id() -> str:
+    """A create's `transactionId`: fresh for each create call and kept across its retries, so
+    Exchange drops a repeat after a lost reply. Never derived from the UID: whether Exchange
+    also matches a *deleted* event's id is undocumented, and a re-created event could come back
+    as the deleted copy on every run. (A crash between runs is covered by the UID lookup.)"""
+    return str(uuid.uuid4())
 
 
-def new_event(content: EventContent, uid: str, content_hash: str, tz: str) -> JSON:
-    """The body of a create: content, both ownership properties and a transactionId."""
+def reminder_fields(minutes: int | None) -> JSON:
+    """The reminder we want: none (`minutes` None), or `minutes` before the start. Sent on
+    every create and update, because Outlook otherwise reminds 15 minutes before."""
+    if minutes is None:
+        return {"isReminderOn": False}
+    return {"isReminderOn": True, "reminderMinutesBeforeStart": minutes}
+
+
+def reminder_matches(event: Mapping[str, Any], minutes: int | None) -> bool:
+    """Whether an event read back (with SELECT) has the reminder we want."""
+    if minutes is None:
+        return event.get("isReminderOn") is False
+    return event.get("isReminderOn") is True and event.get("reminderMinutesBeforeStart") == minutes
+
+
+def new_event(
+    content: EventContent,
+    uid: str,
+    content_hash: str,
+    tz: str,
+    *,
+    transaction_id: str,
+    reminder: int | None = None,
+) -> JSON:
+    """The body of a create: content, reminder, the ownership properties, a transactionId."""
     body = content_fields(content, tz)
-    body["transactionId"] = transaction_id(uid)
+    body.update(reminder_fields(reminder))
+    body["transactionId"] = transaction_id
     body["singleValueExtendedProperties"] = [
         {"id": UID_PROPERTY, "value": uid},
         *version_properties(content_hash, 0),
@@ -96,9 +126,15 @@ def new_event(content: EventContent, uid: str, content_hash: str, tz: str) -> JS
 
 
 def changed_fields(
-    current: EventContent | None, new: EventContent, new_hash: str, sequence: int, tz: str
+    current: EventContent | None,
+    new: EventContent,
+    new_hash: str,
+    sequence: int,
+    tz: str,
+    reminder: int | None = None,
 ) -> JSON:
-    """A PATCH body: the fields that differ from `current` (all if unknown), hash, sequence."""
+    """A PATCH body: the fields that differ from `current` (all if unknown), the reminder,
+    hash and sequence."""
     target = content_fields(new, tz)
     if current is None:
         patch = target
@@ -107,6 +143,7 @@ def changed_fields(
         patch = {key: value for key, value in target.items() if before.get(key) != value}
         if any(key in patch for key in _TIME_FIELDS):
             patch.update({key: target[key] for key in _TIME_FIELDS})
+    patch.update(reminder_fields(reminder))
     patch["singleValueExtendedProperties"] = version_properties(new_hash, sequence)
     return patch
 

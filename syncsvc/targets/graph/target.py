@@ -4,10 +4,15 @@
 - Ownership: our events carry two single-value extended properties (see graph_event): the plan
   UID and the content hash. We list with `$filter` on the UID property and touch nothing else;
   updates and deletes are conditional on the `@odata.etag` we observed (412 -> ConflictError).
-- Creates carry a `transactionId` derived from the UID, so a create whose reply was lost can be
-  sent again without making a duplicate. Graph has no If-None-Match for events: a create is
-  refused (ConflictError) when the UID was seen by the last observe, or, if this target has not
-  observed yet, by a one-event lookup first.
+- Creates carry a `transactionId`, fresh per create call and kept across that call's retries,
+  so a create whose reply was lost can be sent again without making a duplicate. Graph has no
+  If-None-Match for events: a create is refused (ConflictError) when the UID was seen by the
+  last observe, or, if this target has not observed yet, by a one-event lookup first.
+- 412 and 409 (`ErrorIrresolvableConflict`) on a write are conflicts: someone else wrote.
+- Reminders are ours too: off, or N minutes before (per calendar), sent on every write; an
+  event whose reminder differs reads as edited, so the next run puts the setting back.
+- Deletes go to the person's Deleted Items (Outlook's own delete) or, with
+  `graph.deletes = "permanent"`, are purged (`permanentDelete`).
 - No attendees are ever sent, so Exchange never sends an invitation.
 - Exchange has no SEQUENCE we can set; ours is kept in a third extended property.
 - `create_many` / `delete_many` use `$batch` (the `BulkTarget` protocol below).
@@ -38,7 +43,9 @@ from syncsvc.targets.graph.client import (
     RetryPolicy,
     SubRequest,
     SubResponse,
+    brief,
     error_text,
+    is_conflict,
     slots_for,
 )
 from syncsvc.targets.graph.tz import windows_zone
@@ -60,6 +67,8 @@ class GraphTarget:
         mailbox: str,
         calendar: str | None = None,
         tz: str = "Europe/Oslo",
+        reminder: int | None = None,
+        permanent_deletes: bool = False,
     ) -> None:
         self.name = name
         self.client = client
@@ -67,6 +76,8 @@ class GraphTarget:
         self.mailbox = mailbox
         self.calendar_name = calendar
         self.tz = tz
+        self.reminder = reminder
+        self.permanent_deletes = permanent_deletes
         self._user = "/users/" + urllib.parse.quote(mailbox, safe="@")
         self._events_path: str | None = None
         self._known: set[str] | None = None  # UIDs present as of the last observe (+ our writes)
@@ -96,8 +107,8 @@ class GraphTarget:
 
     def create(self, event: DesiredEvent) -> ObservedEvent:
         self._refuse_existing(event.uid)
-        body = ge.new_event(event.content, event.uid, event.content_hash, self.tz)
-        # Safe to repeat: Graph drops a second POST with the same transactionId.
+        body = self._new_body(event)
+        # Safe to repeat within this call: Graph drops a second POST with the same transactionId.
         reply = self.client.send("POST", self._events(), json=body, retry_unsafe=True)
         self.client.check(reply, f"create {event.uid}")
         return self._written(event, reply.json())
@@ -107,22 +118,29 @@ class GraphTarget:
             raise ConflictError(f"update {old.uid}: no etag observed", calendar=self.name)
         cached = self._contents.get(old.remote_id)
         current = cached[1] if cached and cached[0] == old.etag else None
-        patch = ge.changed_fields(current, event.content, event.content_hash, sequence, self.tz)
+        patch = ge.changed_fields(
+            current, event.content, event.content_hash, sequence, self.tz, self.reminder
+        )
         reply = self.client.send(
             "PATCH", self._item(old.remote_id), json=patch, headers={"If-Match": old.etag}
         )
-        if reply.status_code in (404, 412):
+        if reply.status_code == 404 or is_conflict(reply.status_code):
             raise ConflictError(
-                f"update {old.uid}: changed or gone since observed", calendar=self.name
+                f"update {old.uid}: changed or gone since observed ({brief(reply)})",
+                calendar=self.name,
             )
         self.client.check(reply, f"update {old.uid}")
         return self._written(event, reply.json(), sequence)
 
     def delete(self, old: ObservedEvent) -> None:
         headers = {"If-Match": old.etag} if old.etag else {}
-        reply = self.client.send("DELETE", self._item(old.remote_id), headers=headers)
-        if reply.status_code == 412:
-            raise ConflictError(f"delete {old.uid}: changed since observed", calendar=self.name)
+        method, path = self._delete_request(old)
+        # A repeated delete is harmless: the first one makes the second a 404 (counted as done).
+        reply = self.client.send(method, path, headers=headers, retry_unsafe=True)
+        if is_conflict(reply.status_code):
+            raise ConflictError(
+                f"delete {old.uid}: changed since observed ({brief(reply)})", calendar=self.name
+            )
         if reply.status_code != 404:  # already gone counts as deleted
             self.client.check(reply, f"delete {old.uid}")
         self._forget(old)
@@ -144,13 +162,9 @@ class GraphTarget:
                 results[event.uid] = err
             else:
                 todo.append(event)
+        # Built once: a sub-request retried after throttling keeps its transactionId.
         requests = [
-            SubRequest(
-                str(n),
-                "POST",
-                self._events(),
-                body=ge.new_event(e.content, e.uid, e.content_hash, self.tz),
-            )
+            SubRequest(str(n), "POST", self._events(), body=self._new_body(e))
             for n, e in enumerate(todo)
         ]
         replies = self.client.batch(requests)
@@ -166,8 +180,7 @@ class GraphTarget:
         requests = [
             SubRequest(
                 str(n),
-                "DELETE",
-                self._item(o.remote_id),
+                *self._delete_request(o),
                 headers={"If-Match": o.etag} if o.etag else {},
             )
             for n, o in enumerate(olds)
@@ -179,7 +192,7 @@ class GraphTarget:
             if sub.status in (200, 204, 404):
                 results[old.uid] = None
                 self._forget(old)
-            elif sub.status == 412:
+            elif is_conflict(sub.status):
                 results[old.uid] = ConflictError(
                     f"delete {old.uid}: changed since observed", calendar=self.name
                 )
@@ -214,6 +227,21 @@ class GraphTarget:
     def _item(self, remote_id: str) -> str:
         return f"{self._user}/events/{urllib.parse.quote(remote_id, safe='')}"
 
+    def _delete_request(self, old: ObservedEvent) -> tuple[str, str]:
+        if self.permanent_deletes:
+            return "POST", self._item(old.remote_id) + "/permanentDelete"
+        return "DELETE", self._item(old.remote_id)
+
+    def _new_body(self, event: DesiredEvent) -> dict[str, Any]:
+        return ge.new_event(
+            event.content,
+            event.uid,
+            event.content_hash,
+            self.tz,
+            transaction_id=ge.new_transaction_id(),
+            reminder=self.reminder,
+        )
+
     def _list_params(self, uid: str | None = None) -> dict[str, str]:
         return {
             "$filter": ge.owned_filter(uid),
@@ -236,6 +264,11 @@ class GraphTarget:
         else:
             self._contents[remote_id] = (etag, content)
             actual, start, end = content.content_hash(), content.start, content.end
+            if not ge.reminder_matches(raw, self.reminder):
+                # Not our reminder setting (Outlook's default, or changed by hand): reads as
+                # edited, so the engine rewrites it and the PATCH carries the reminder.
+                actual += "+reminder"
+                self.stats.notes.append(f"event {uid}: reminder differs from the setting")
         return ObservedEvent(
             uid=uid,
             remote_id=remote_id,
@@ -341,11 +374,17 @@ def open_target(
         policy=policy,
     )
     return GraphTarget(
-        calendar.name, client, mailbox=calendar.mailbox, calendar=calendar.calendar, tz=tz
+        calendar.name,
+        client,
+        mailbox=calendar.mailbox,
+        calendar=calendar.calendar,
+        tz=tz,
+        reminder=None if calendar.reminder == "off" else calendar.reminder,
+        permanent_deletes=graph.deletes == "permanent",
     )
 
 
-_msal_cache: dict[tuple[str, str, str], TokenProvider] = {}
+_msal_cache: dict[tuple[str, str, str, str], TokenProvider] = {}
 
 
 def _shared_msal(
@@ -353,9 +392,10 @@ def _shared_msal(
 ) -> TokenProvider:
     """One MSAL app (and token) per tenant and client, shared by every Graph calendar."""
     graph = settings.graph
-    key = (graph.authority_url, tenant, client_id)
+    key = (graph.authority_url, tenant, client_id, graph.certificate_path or "secret")
     if key not in _msal_cache:
         cert = settings.resolve(graph.certificate_path) if graph.certificate_path else None
+        password = graph.certificate_password
         _msal_cache[key] = msal_tokens(
             graph.authority_url,
             tenant,
@@ -363,6 +403,7 @@ def _shared_msal(
             scope,
             client_secret=secret,
             certificate_path=cert,
+            certificate_password=password.get_secret_value() if password else None,
             certificate_thumbprint=graph.certificate_thumbprint,
         )
     return _msal_cache[key]
