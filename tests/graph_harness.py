@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from syncsvc.settings import GraphCalendar, GraphSettings, Reminder, Settings
+from syncsvc.settings import Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.graph.client import RetryPolicy
+from syncsvc.targets.graph.config import GraphCalendar, GraphSettings, Reminder
 from syncsvc.targets.graph.event import UID_PROPERTY
 from syncsvc.targets.graph.target import GraphTarget, open_target
 from tests.builders import Sleeps

@@ -27,10 +27,11 @@ from pydantic import SecretStr
 
 from syncsvc.domain.errors import ConflictError, TargetError
 from syncsvc.domain.events import DesiredEvent, EventContent, EventStatus
-from syncsvc.settings import GraphCalendar, GraphSettings, Reminder, Settings
+from syncsvc.settings import Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.base import BulkTarget
 from syncsvc.targets.graph import event as ge
+from syncsvc.targets.graph.config import GraphCalendar, GraphSettings, Reminder
 from syncsvc.targets.graph.target import GraphTarget, open_target
 
 ENV = {
