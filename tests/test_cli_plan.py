@@ -69,3 +69,56 @@ def test_sync_with_broken_plan_writes_nothing(tmp_path: Path) -> None:
 def test_plan_show_gives_each_items_key_for_overrides() -> None:
     out = syncsvc("plan", "show", str(SEED)).stdout
     assert "      key:    hosten-2024/samisk-sprakuke\n" in out
+
+
+def _config_copy(tmp_path: Path) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("compose"))
+    return config
+
+
+def test_override_matching_nothing_is_reported_by_plan_check_and_dry_run(tmp_path: Path) -> None:
+    config = _config_copy(tmp_path)
+    overrides = config / "overrides.toml"
+    text = overrides.read_text(encoding="utf-8")
+    assert 'item = "hosten-2024/samisk-sprakuke"' in text
+    overrides.write_text(
+        text.replace('item = "hosten-2024/samisk-sprakuke"', 'item = "hosten-2024/samisk-sprakuk"'),
+        encoding="utf-8",
+    )
+    line = 1 + text[: text.index("samisk-sprakuke")].count("\n")
+    header = line - 1  # the rule's [[override]] line
+    toml = str(config / "syncsvc.toml")
+    expected = (
+        f'{overrides}:{header}: override item = "hosten-2024/samisk-sprakuk" matches no plan item'
+    )
+
+    check = syncsvc("--config", toml, "plan", "check")
+    assert check.returncode == 0, check.stderr  # a warning, not an error
+    assert f"warning: {expected}" in check.stdout.splitlines()[-2] + check.stdout
+
+    dry = syncsvc("--config", toml, "sync", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[1].startswith(f"warning: {expected}")
+
+    as_json = json.loads(syncsvc("--config", toml, "sync", "--dry-run", "--json").stdout)
+    assert [n for n in as_json["notes"] if n.startswith(expected)]
+
+
+def test_selector_with_a_typo_is_one_config_error_naming_the_calendar(tmp_path: Path) -> None:
+    config = _config_copy(tmp_path)
+    toml = config / "syncsvc.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8")
+        + '\n[[calendars]]\nname = "trine"\ntarget = "folder"\npath = "calendars/trine"\n'
+        'selector = "person:trine.melem@tromsfylke.no"\n',
+        encoding="utf-8",
+    )
+    result = syncsvc("--config", str(toml), "sync", "--dry-run")
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "calendar 'trine'" in lines[0]
+    assert "person:trine.melem@tromsfylke.no is not in the plan" in lines[0]
+    assert "did you mean person:trine.mellem@tromsfylke.no" in lines[0]
+    assert not (tmp_path / "var" / "calendars" / "trine").exists()

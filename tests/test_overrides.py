@@ -129,3 +129,48 @@ def test_shipped_overrides_file_is_valid() -> None:
     sami = rules.for_item("hosten-2024/samisk-sprakuke", "Samisk språkuke")
     assert sami.public is True
     assert sami.public_description
+
+
+UNMATCHED = """\
+[[override]]
+title = "tirsdagsmøte"
+location = "Teams"
+
+# a typo in the key: the item exists as ...samisk-sprakuke
+[[override]]
+item = "hosten-2024/samisk-sprakuk"
+public = true
+
+[[override]]
+title = "Kompetansetiltak Kunnskapsaktør* nope*"
+start_time = "10:00"
+"""
+
+
+def test_rules_that_match_no_item_are_warnings_with_file_and_line() -> None:
+    from syncsvc.domain.plan import ProblemKind, Severity
+    from syncsvc.pipeline.overrides import unmatched_problems
+    from tests.test_route import seed_plan
+
+    overrides = parse_overrides(UNMATCHED, source="/etc/syncsvc/overrides.toml")
+    problems = unmatched_problems(overrides, seed_plan())
+    assert [(str(p.where), p.message) for p in problems] == [
+        (
+            "/etc/syncsvc/overrides.toml:6",
+            'override item = "hosten-2024/samisk-sprakuk" matches no plan item'
+            " (`syncsvc plan show` lists the keys)",
+        ),
+        (
+            "/etc/syncsvc/overrides.toml:10",
+            'override title = "Kompetansetiltak Kunnskapsaktør* nope*" matches no plan item',
+        ),
+    ]
+    assert {p.kind for p in problems} == {ProblemKind.UNMATCHED_OVERRIDE}
+    assert {p.severity for p in problems} == {Severity.WARNING}
+
+
+def test_the_shipped_overrides_all_match_the_shipped_plan() -> None:
+    from syncsvc.pipeline.overrides import unmatched_problems
+    from tests.test_route import seed_overrides, seed_plan
+
+    assert unmatched_problems(seed_overrides(), seed_plan()) == []

@@ -201,7 +201,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             json.dump(present.plan_to_dict(plan), out, ensure_ascii=False, indent=2)
             out.write("\n")
         return 0
-    # check
+    # check: with the override rules that match no item, when a configuration names them
+    if not args.source or _config_given(args):
+        from syncsvc.engine.inputs import overrides_for, with_override_problems
+
+        plan, _ = with_override_problems(plan, overrides_for(_settings(args)))
     _print_problems(plan, out)
     return int(ExitCode.PLAN_PROBLEMS) if plan.has_errors else 0
 

@@ -71,6 +71,7 @@ class RunReport:
     plan_problems: int = 0
     calendars: list[CalendarReport] = field(default_factory=list)
     error: str | None = None  # the run failed before any calendar (plan unreadable, config)
+    notes: list[str] = field(default_factory=list)  # run-wide warnings (unmatched overrides)
 
     @property
     def outcome(self) -> str:

@@ -36,6 +36,7 @@ class ProblemKind(StrEnum):
     DATE_HINT = "date-hint"  # a date in a note column: listed, not scheduled
     UNPARSED_DATE = "unparsed-date"  # date text we could not read at all
     DUPLICATE_ITEM = "duplicate-item"
+    UNMATCHED_OVERRIDE = "unmatched-override"  # an override rule that matches no item
     OTHER = "other"
 
 

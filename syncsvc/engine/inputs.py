@@ -6,12 +6,13 @@ overrides on top), and the only place the overrides file is read.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncsvc.domain.errors import ConfigError, Where
-from syncsvc.domain.plan import Person, Plan
-from syncsvc.pipeline.overrides import Overrides, parse_overrides
+from syncsvc.domain.plan import Person, Plan, Problem
+from syncsvc.pipeline.overrides import Overrides, parse_overrides, unmatched_problems
 from syncsvc.settings import Settings
 
 if TYPE_CHECKING:
@@ -67,3 +68,11 @@ def load_overrides(path: Path) -> Overrides:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read overrides: {err}", where=Where(str(path))) from None
     return parse_overrides(text, source=str(path))
+
+
+def with_override_problems(plan: Plan, overrides: Overrides) -> tuple[Plan, list[Problem]]:
+    """The plan with a warning for every override rule that matches none of its items (kept
+    once however often this is called), and those warnings."""
+    found = unmatched_problems(overrides, plan)
+    extra = tuple(p for p in found if p not in set(plan.problems))
+    return (replace(plan, problems=plan.problems + extra) if extra else plan), found

@@ -26,7 +26,7 @@ from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.domain.plan import Plan
 from syncsvc.engine.calendars import expand_calendars
 from syncsvc.engine.feed import write_feed
-from syncsvc.engine.inputs import load_plan_for, overrides_for
+from syncsvc.engine.inputs import load_plan_for, overrides_for, with_override_problems
 from syncsvc.pipeline.diff import DELETED, EDITED, CalendarDiff, diff
 from syncsvc.pipeline.guard import Verdict, check
 from syncsvc.pipeline.route import desired_events
@@ -75,6 +75,9 @@ def run_sync(
     with bound_contextvars(run_id=run_id):
         plan = plan if plan is not None else load_plan_for(settings)
         overrides = overrides_for(settings)
+        plan, unmatched = with_override_problems(plan, overrides)
+        for problem in unmatched:
+            log.warning("overrides.unmatched", where=str(problem.where), problem=problem.message)
         calendars = expand_calendars(settings, plan)
         desired = desired_events(
             plan,
@@ -92,6 +95,7 @@ def run_sync(
             plan_items=len(plan.items),
             plan_undated=len(plan.undated),
             plan_problems=len(plan.problems),
+            notes=[f"{p.where}: {p.message}" if p.where else p.message for p in unmatched],
         )
         works = [
             _Work(cal, CalendarReport(name=cal.name, target=cal.target), desired[cal.name])

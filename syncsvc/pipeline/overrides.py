@@ -11,12 +11,14 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncsvc.domain.errors import ConfigError, Where
+from syncsvc.domain.plan import Plan, Problem, ProblemKind, Severity
 
 _FIELDS = {
     "item": str,
@@ -77,6 +79,12 @@ class Rule:
             return fnmatch.fnmatchcase(text, pattern)
         return pattern in text
 
+    def describe(self) -> str:
+        """How the rule names its items, as written: 'item = "x"' or 'title = "x"'."""
+        if self.item is not None:
+            return f'item = "{self.item}"'
+        return f'title = "{self.title}"'
+
 
 @dataclass(frozen=True, slots=True)
 class Overrides:
@@ -89,6 +97,33 @@ class Overrides:
             if rule.matches(key, title):
                 result = result.merged(rule.adjust)
         return result
+
+
+def unmatched_rules(overrides: Overrides, items: Iterable[tuple[str, str]]) -> list[Rule]:
+    """Rules that match none of the (key, title) items: a typo or a renamed item, whose
+    effect (a time, a place, "public") silently goes missing otherwise."""
+    pending = list(overrides.rules)
+    for key, title in items:
+        pending = [rule for rule in pending if not rule.matches(key, title)]
+        if not pending:
+            break
+    return pending
+
+
+def unmatched_problems(overrides: Overrides, plan: Plan) -> list[Problem]:
+    """One warning per rule of `overrides` that matches no item of `plan`, with its line."""
+    problems = []
+    for rule in unmatched_rules(overrides, ((i.key, i.title) for i in plan.items)):
+        hint = " (`syncsvc plan show` lists the keys)" if rule.item is not None else ""
+        problems.append(
+            Problem(
+                kind=ProblemKind.UNMATCHED_OVERRIDE,
+                severity=Severity.WARNING,
+                message=f"override {rule.describe()} matches no plan item{hint}",
+                where=rule.where,
+            )
+        )
+    return problems
 
 
 def parse_overrides(text: str, *, source: str = "overrides.toml") -> Overrides:

@@ -7,17 +7,19 @@ engine's (engine.calendars).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from syncsvc.domain.errors import ConfigError
 from syncsvc.domain.events import DesiredEvent
 from syncsvc.domain.plan import Plan, PlanItem
 from syncsvc.pipeline.overrides import Adjustments, Overrides, apply_time
 from syncsvc.pipeline.render import public_content, source_name, staff_content
-from syncsvc.pipeline.selectors import ItemFacts, Selector, parse_selector
+from syncsvc.pipeline.selectors import ItemFacts, Selector, parse_selector, unknown_terms
 from syncsvc.pipeline.uid import occurrence_uid
 
 
@@ -42,6 +44,28 @@ class _Routed:
     public: tuple[DesiredEvent, ...]
 
 
+def check_selectors(plan: Plan, selectors: Sequence[tuple[RoutedCalendar, Selector]]) -> None:
+    """A selector that names a person, measure or item the plan lacks is a configuration
+    error naming the calendar (with the nearest name the plan has, when one is close)."""
+    people = {p.email for p in plan.people} | {e for i in plan.items for e in i.people}
+    measures = {m for i in plan.items for m in i.measures}
+    items = {i.key for i in plan.items}
+    for cal, selector in selectors:
+        unknown = unknown_terms(selector, people=people, measures=measures, items=items)
+        if not unknown:
+            continue
+        term = unknown[0]
+        kind, _, value = term.partition(":")
+        known = {"person": people, "item": items, "measure": {str(m) for m in measures}}[kind]
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean {kind}:{close[0]}?" if close else ""
+        raise ConfigError(
+            f"calendar {cal.name!r}: selector {cal.selector!r}: {term} is not in the plan"
+            f" {plan.source or ''}".rstrip()
+            + hint
+        )
+
+
 def desired_events(
     plan: Plan,
     calendars: Sequence[RoutedCalendar],
@@ -58,6 +82,7 @@ def desired_events(
     selectors: list[tuple[RoutedCalendar, Selector]] = [
         (cal, parse_selector(cal.selector, calendar=cal.name)) for cal in calendars
     ]
+    check_selectors(plan, selectors)
     tz = ZoneInfo(timezone)
     names = {p.email: p.name for p in plan.people}
     source = source_name(plan)

@@ -8,6 +8,7 @@ combined with `not`, `and`, `or` (that precedence) and parentheses:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 
 from syncsvc.domain.errors import ConfigError
@@ -86,6 +87,34 @@ class Or:
 
 
 Selector = Org | Public | PersonIs | MeasureIs | ItemIs | Not | And | Or
+
+
+def atoms(selector: Selector) -> Iterator[Selector]:
+    """The terms of a selector (org, public, person:, measure:, item:), left to right."""
+    if isinstance(selector, Not):
+        yield from atoms(selector.inner)
+    elif isinstance(selector, And | Or):
+        yield from atoms(selector.left)
+        yield from atoms(selector.right)
+    else:
+        yield selector
+
+
+def unknown_terms(
+    selector: Selector, *, people: Set[str], measures: Set[int], items: Set[str]
+) -> list[str]:
+    """Terms naming a person, measure or item the plan does not have: a typo, most likely,
+    which would otherwise give a silently empty (or silently full, under `not`) calendar."""
+    unknown: list[str] = []
+    for atom in atoms(selector):
+        if isinstance(atom, PersonIs) and atom.email not in people:
+            unknown.append(f"person:{atom.email}")
+        elif isinstance(atom, MeasureIs) and atom.number not in measures:
+            unknown.append(f"measure:{atom.number}")
+        elif isinstance(atom, ItemIs) and atom.key not in items:
+            unknown.append(f"item:{atom.key}")
+    return unknown
+
 
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 _KEYWORDS = {"and", "or", "not"}

@@ -12,6 +12,7 @@ _COLUMNS = ("calendar", "target", "outcome", "create", "update", "delete", "same
 
 def format_report(report: RunReport, *, show_changes: bool) -> str:
     lines = [_headline(report)]
+    lines += [f"warning: {note}" for note in report.notes]
     if show_changes:
         for cal in report.calendars:
             lines += ["", *_calendar_changes(cal)]

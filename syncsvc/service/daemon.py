@@ -27,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syncsvc.domain.changes import RunReport
 from syncsvc.domain.errors import ConfigError, PlanError, SyncsvcError
 from syncsvc.domain.plan import Plan
+from syncsvc.engine.inputs import overrides_for, with_override_problems
 from syncsvc.plan.source import is_url, read_source
 from syncsvc.settings import Settings
 from syncsvc.state.base import TargetState
@@ -370,7 +371,8 @@ def _run_and_record(
         try:
             # The plan is read here, not in the engine, so its undated items and problems can
             # be kept for /admin/status (the report only carries their counts).
-            plan = load_plan(settings)
+            # With the override rules that match nothing, so the admin sees them too.
+            plan, _ = with_override_problems(load_plan(settings), overrides_for(settings))
             _keep_plan_issues(store, plan)
             report = sync(settings, plan=plan, state=store, run_id=run_id)
         except SyncsvcError as err:
