@@ -52,7 +52,10 @@ class DavServer:
 
     def client(self) -> httpx.Client:
         auth = (self.username, self.password) if self.username and self.password else None
-        return httpx.Client(base_url=self.url, auth=auth, timeout=10.0, trust_env=False)
+        # Following redirects (method and body kept): Cyrus 301s a calendar shared with us.
+        return httpx.Client(
+            base_url=self.url, auth=auth, timeout=10.0, trust_env=False, follow_redirects=True
+        )
 
     def new_calendar(self, prefix: str = "cal") -> str:
         """Create a calendar collection with a unique name; returns its absolute URL."""
@@ -98,7 +101,7 @@ class DavServer:
                 headers={"Depth": "1", "Content-Type": "application/xml"},
             )
         hrefs = re.findall(rb"<(?:\w+:)?href>([^<]+)</(?:\w+:)?href>", resp.content)
-        own = httpx.URL(calendar_url).path
+        own = resp.url.path  # after any redirect
         return sorted(h.decode() for h in hrefs if h.decode().rstrip("/") != own.rstrip("/"))
 
 

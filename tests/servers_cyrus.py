@@ -80,6 +80,15 @@ class CyrusServer(DavServer):
         finally:
             imap.logout()
 
+    def shared_calendar(self, prefix: str = "cal") -> str:
+        """A calendar in a fresh owner account, shared read/write with this account; returns
+        the owner's URL for it (Cyrus answers this account's requests there with a 301 to
+        its own view, /dav/calendars/user/<us>/<owner>.<name>/)."""
+        owner = self.account(f"owner{next(_ACCOUNTS)}")
+        url = owner.new_calendar(prefix)
+        self.share(owner.username or "", url.rstrip("/").rsplit("/", 1)[1], self.username or "")
+        return url
+
     def home_of(self, user: str) -> str:
         return f"/dav/calendars/user/{user}/"
 

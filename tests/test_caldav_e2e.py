@@ -1,6 +1,8 @@
 """The engine against real CalDAV servers: org, person and public calendars on Radicale,
-Xandikos and DAViCal, through a plan edit, a person's own event, a person's edit, a no-op run,
-a wrong password and a server that is down."""
+Xandikos, Cyrus and DAViCal, through a plan edit, a person's own event, a person's edit, a
+no-op run, a wrong password and a server that is down. On Cyrus each calendar lives in its
+owner's account and is shared with the sync account (the layout where Cyrus's one-UID-per-
+account rule does not meet the same occurrence in three calendars)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from syncsvc.state.memory import MemoryState
 from syncsvc.targets.caldav import target as caldav_target
 from syncsvc.targets.caldav.http import RetryPolicy
 from tests.servers import DavServer, calendar_path, server_config
+from tests.servers_cyrus import CyrusServer
 from tests.target_contract import FOREIGN
 
 pytestmark = pytest.mark.servers
@@ -63,7 +66,11 @@ class World:
     def __init__(self, servers: dict[str, DavServer], data_dir: Path) -> None:
         self.servers = servers
         self.urls = {
-            f"{kind}-{key}": server.new_calendar(kind)
+            f"{kind}-{key}": (
+                server.shared_calendar(kind)
+                if isinstance(server, CyrusServer)
+                else server.new_calendar(kind)
+            )
             for key, server in servers.items()
             for kind in KINDS
         }
@@ -107,10 +114,12 @@ class World:
 def world(
     radicale: DavServer,
     xandikos: DavServer,
+    cyrus: CyrusServer,
     davical: DavServer,
     tmp_path: Path,
 ) -> World:
-    return World({"rad": radicale, "xan": xandikos, "dav": davical}, tmp_path)
+    servers = {"rad": radicale, "xan": xandikos, "cyr": cyrus, "dav": davical}
+    return World(servers, tmp_path)
 
 
 @pytest.fixture

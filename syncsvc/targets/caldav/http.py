@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -26,6 +26,8 @@ from syncsvc.targets.retry import retry_after_seconds
 
 # Statuses worth another try: the server said "later" or failed in passing.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,8 @@ class Reply:
     status: int
     headers: Mapping[str, str]
     content: bytes
-    url: str
+    url: str  # where the answer came from (after any redirects we followed)
+    moved: bool = False  # every redirect on the way was permanent (301/308)
 
     @property
     def etag(self) -> str | None:
@@ -171,6 +174,32 @@ class DavHttp:
             waited += delay
 
     def _send(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
+        """One request, following redirects ourselves: the same method and the same body go
+        to the new address (HTTP libraries re-send a 301/302 without its body, and a server
+        that accepts an empty PUT would then store an empty event). Only on the same origin:
+        credentials never follow a redirect elsewhere."""
+        permanent: bool | None = None  # None: not redirected
+        for _ in range(MAX_REDIRECTS + 1):
+            reply = self._send_once(method, url, body, headers)
+            location = reply.headers.get("Location")
+            if reply.status not in _REDIRECTS or not location:
+                return replace(reply, moved=True) if permanent else reply
+            target = urljoin(url, location)
+            if not _same_origin(url, target) or (reply.status == 303 and method != "GET"):
+                raise TargetError(
+                    f"{redact(url)} redirects {method} to {redact(target)} "
+                    f"(HTTP {reply.status}); not followed: if that is the calendar's new "
+                    "address, put it in the configuration",
+                    calendar=self.calendar,
+                )
+            note = f"{redact(url)} redirects to {redact(target)} (HTTP {reply.status})"
+            if note not in self.stats.notes:
+                self.stats.notes.append(note)
+            permanent = permanent is not False and reply.status in (301, 308)
+            url = target
+        raise TargetError(f"too many redirects from {redact(url)}", calendar=self.calendar)
+
+    def _send_once(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
         # Count before sending: a request that never got an answer still cost one.
         self.stats.requests += 1
         response = self._session.request(
@@ -181,6 +210,7 @@ class DavHttp:
             auth=self._client.auth,
             timeout=self.server.timeout_seconds,
             verify=self._client.ssl_verify_cert,
+            allow_redirects=False,
         )
         # A digest challenge is a real round trip: it shows up in the history.
         self.stats.requests += len(response.history)
@@ -190,6 +220,11 @@ class DavHttp:
             content=response.content or b"",
             url=url,
         )
+
+
+def _same_origin(a: str, b: str) -> bool:
+    one, two = urlsplit(a), urlsplit(b)
+    return (one.scheme, one.hostname, one.port) == (two.scheme, two.hostname, two.port)
 
 
 def _is_precondition(reply: Reply) -> bool:

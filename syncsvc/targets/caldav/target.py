@@ -188,13 +188,21 @@ class CalDAVTarget:
 
     # --- internals ----------------------------------------------------------------------
 
+    def _collection(self, method: str, body: bytes, *, depth: str | None = None) -> Reply:
+        """A request on the calendar collection itself. When the server has moved it for good
+        (301/308, as Cyrus does for a calendar shared with us), the rest of the run uses the
+        new address directly instead of paying a redirect per request."""
+        headers = {"Content-Type": "application/xml; charset=utf-8"}
+        if depth is not None:
+            headers["Depth"] = depth
+        reply = self._http.request(method, self._url, body=body, headers=headers)
+        if reply.moved and reply.url != self._url:
+            self._url = reply.url if reply.url.endswith("/") else reply.url + "/"
+            self._path = urlsplit(self._url).path
+        return reply
+
     def _make_calendar(self) -> None:
-        reply = self._http.request(
-            "MKCALENDAR",
-            self._url,
-            body=xml.mkcalendar(self._displayname),
-            headers={"Content-Type": "application/xml; charset=utf-8"},
-        )
+        reply = self._collection("MKCALENDAR", xml.mkcalendar(self._displayname))
         # 405: it exists after all (made meanwhile by someone else); fine.
         if reply.status not in (200, 201, 405):
             raise TargetError(
@@ -210,12 +218,7 @@ class CalDAVTarget:
         gone: set[str] = set()
         complete = not token
         for _ in range(_MAX_SYNC_ROUNDS):
-            reply = self._http.request(
-                "REPORT",
-                self._url,
-                body=xml.sync_collection(token),
-                headers={"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
-            )
+            reply = self._collection("REPORT", xml.sync_collection(token), depth="0")
             if reply.status == 404:
                 raise _CalendarMissing
             if reply.status != 207:
@@ -251,12 +254,7 @@ class CalDAVTarget:
         note = "no sync-token support: etag listing"
         if note not in self.stats.notes:
             self.stats.notes.append(note)
-        reply = self._http.request(
-            "PROPFIND",
-            self._url,
-            body=xml.propfind_etags(),
-            headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
-        )
+        reply = self._collection("PROPFIND", xml.propfind_etags(), depth="1")
         if reply.status == 404:
             raise _CalendarMissing
         if reply.status != 207:
@@ -280,12 +278,7 @@ class CalDAVTarget:
         """calendar-multiget `hrefs` (in batches); keep the ones that are ours."""
         for start in range(0, len(hrefs), MULTIGET_BATCH):
             batch = hrefs[start : start + MULTIGET_BATCH]
-            reply = self._http.request(
-                "REPORT",
-                self._url,
-                body=xml.multiget(batch),
-                headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
-            )
+            reply = self._collection("REPORT", xml.multiget(batch), depth="1")
             if reply.status != 207:
                 raise self._rejected("REPORT calendar-multiget", "calendar", reply)
             for entry in self._parse(reply).entries:
@@ -301,12 +294,7 @@ class CalDAVTarget:
                     self._put(key, event)
 
     def _query_uid(self, uid: str) -> ObservedEvent | None:
-        reply = self._http.request(
-            "REPORT",
-            self._url,
-            body=xml.query_uid(uid),
-            headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
-        )
+        reply = self._collection("REPORT", xml.query_uid(uid), depth="1")
         if reply.status != 207:
             return None
         for entry in self._parse(reply).entries:
