@@ -202,3 +202,36 @@ def test_calendar_listing_with_enums() -> None:
     assert validate.problems(cal, "calendar") == []
     assert validate.problems({**cal, "color": "purple"}, "calendar") != []
     assert validate.problems({**cal, "allowedOnlineMeetingProviders": ["zoom"]}, "calendar") != []
+
+
+def test_what_the_target_writes_is_valid_by_construction() -> None:
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from syncsvc.domain.events import EventContent, EventStatus
+    from syncsvc.targets.graph import event as ge
+
+    oslo = ZoneInfo("Europe/Oslo")
+    contents = [
+        EventContent("Planleggingsdag", date(2024, 8, 12), date(2024, 8, 13)),
+        EventContent(
+            "Møte",
+            datetime(2024, 9, 3, 14, tzinfo=oslo),
+            datetime(2024, 9, 3, 15, tzinfo=oslo),
+            status=EventStatus.TENTATIVE,
+            description="x",
+            location="Aula",
+            categories=("Ledelse", "Fag"),
+        ),
+    ]
+    for content in contents:
+        for reminder in (None, 0, 30):
+            body = ge.new_event(
+                content, "u@test", "h", "Europe/Oslo", transaction_id="t", reminder=reminder
+            )
+            assert validate.problems(body, "event") == []
+            patch = ge.changed_fields(None, content, "h", 1, "Europe/Oslo", reminder)
+            assert validate.problems(patch, "event") == []
+    # The fields we $select are event properties, spelled as Microsoft spells them.
+    known = validate.properties("event")
+    assert [f for f in ge.SELECT.split(",") if f not in known] == []

@@ -58,6 +58,9 @@ def test_a_reminder_that_differs_reads_as_edited_and_is_put_back(fake: FakeGraph
     fake.edit_event(MAILBOX, made.remote_id, isReminderOn=True, reminderMinutesBeforeStart=15)
     seen = t.observe()["rb@test"]
     assert seen.drifted
+    assert "events whose reminder is not the calendar's (off): 1; they are rewritten" in (
+        t.stats.notes
+    )
     t.update(seen, event("rb@test"), sequence=1)
     assert fake.writes[-1][2]["isReminderOn"] is False
     (stored,) = owned(fake, "rb@test")

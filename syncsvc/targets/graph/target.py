@@ -78,6 +78,7 @@ class GraphTarget:
         self.tz = tz
         self.reminder = reminder
         self.permanent_deletes = permanent_deletes
+        self._reminders_off_setting = 0  # seen by the current observe
         self._user = "/users/" + urllib.parse.quote(mailbox, safe="@")
         self._events_path: str | None = None
         self._known: set[str] | None = None  # UIDs present as of the last observe (+ our writes)
@@ -86,6 +87,7 @@ class GraphTarget:
     # --- the Target protocol ------------------------------------------------------------------
     def observe(self) -> Mapping[str, ObservedEvent]:
         found: dict[str, ObservedEvent] = {}
+        self._reminders_off_setting = 0
         for raw in self.client.pages(self._events(), self._list_params()):
             event = self._observed(raw)
             if event is None:
@@ -95,6 +97,11 @@ class GraphTarget:
                 continue
             found[event.uid] = event
         self._known = set(found)
+        if self._reminders_off_setting:
+            self.stats.notes.append(
+                f"events whose reminder is not the calendar's ({self._reminder_text()}): "
+                f"{self._reminders_off_setting}; they are rewritten"
+            )
         return found
 
     def observe_one(self, uid: str) -> ObservedEvent | None:
@@ -227,6 +234,9 @@ class GraphTarget:
     def _item(self, remote_id: str) -> str:
         return f"{self._user}/events/{urllib.parse.quote(remote_id, safe='')}"
 
+    def _reminder_text(self) -> str:
+        return "off" if self.reminder is None else f"{self.reminder} minutes before"
+
     def _delete_request(self, old: ObservedEvent) -> tuple[str, str]:
         if self.permanent_deletes:
             return "POST", self._item(old.remote_id) + "/permanentDelete"
@@ -268,7 +278,7 @@ class GraphTarget:
                 # Not our reminder setting (Outlook's default, or changed by hand): reads as
                 # edited, so the engine rewrites it and the PATCH carries the reminder.
                 actual += "+reminder"
-                self.stats.notes.append(f"event {uid}: reminder differs from the setting")
+                self._reminders_off_setting += 1
         return ObservedEvent(
             uid=uid,
             remote_id=remote_id,
