@@ -18,6 +18,7 @@ size) is h11's, which answers 400 and closes; the app adds the rules h11 leaves 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,12 @@ class LimitedH11Protocol(H11Protocol):
     # --- uvicorn hooks ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # h11 writes head and body separately; with Nagle on, the body waits for the client's
+        # delayed ACK (~40 ms a response). asyncio sets TCP_NODELAY only on sockets whose
+        # proto is IPPROTO_TCP, and a socket from socket.create_server has proto 0.
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._arm(self.limits.idle_timeout, "idle_timeout")
         if len(self.connections) > self.limits.max_connections:
             self._make_room()
