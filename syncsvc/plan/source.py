@@ -1,8 +1,10 @@
 """Where a plan comes from: a file or an http(s) URL; what format it is; how its text decodes.
 
-URLs are fetched with httpx: only http and https, at most 5 redirects, a timeout for the whole
-download, a size limit enforced while streaming, and a conditional GET (ETag/Last-Modified)
-whose body and validators are kept in `cache_dir` so that a 304 reuses the cached body.
+URLs are fetched with httpx: only http and https, at most 5 redirects, one deadline for the
+whole download (connect, headers, body; `plan.netguard`), no loopback/private/link-local
+addresses unless the plan URL is one, a size limit enforced while streaming, and a
+conditional GET (ETag/Last-Modified) whose body and validators are kept in `cache_dir` so
+that a 304 reuses the cached body.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import httpx
 from syncsvc.atomic import write_atomic
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import Problem, ProblemKind, Severity
+from syncsvc.plan.netguard import AddressRefused, FetchStopped, GuardedBackend
 
 FORMATS = ("table-text", "table-html", "table-docx", "activity-list", "canonical")
 MAX_REDIRECTS = 5
@@ -226,6 +229,14 @@ def _fetch_url(
         if "last-modified" in cached[1]:
             headers["If-Modified-Since"] = cached[1]["last-modified"]
     deadline = time.monotonic() + timeout
+    if transport is None:
+        # One deadline for connect, headers and body, the stop switch, and the address
+        # rules, for this download and its redirects (see plan.netguard). httpx has no
+        # public hook for a network backend; its pool takes one, and the fetch tests fail
+        # if this ever stops reaching it.
+        guarded = httpx.HTTPTransport()
+        guarded._pool._network_backend = GuardedBackend(deadline, timeout)
+        transport = guarded
     try:
         with (
             httpx.Client(
@@ -265,6 +276,14 @@ def _fetch_url(
                 for k in ("etag", "last-modified", "content-type")
                 if k in response.headers
             }
+    except AddressRefused as err:
+        raise PlanError(
+            f"refused to connect: {err}; a plan download may reach loopback, private or"
+            " link-local addresses only when the configured plan URL is one itself",
+            where=where,
+        ) from None
+    except FetchStopped as err:
+        raise PlanError("download interrupted: the daemon is stopping", where=where) from err
     except httpx.TooManyRedirects as err:
         raise PlanError(f"more than {MAX_REDIRECTS} redirects", where=where) from err
     except httpx.UnsupportedProtocol as err:

@@ -28,6 +28,7 @@ from syncsvc.domain.changes import RunReport
 from syncsvc.domain.errors import ConfigError, PlanError, SyncsvcError
 from syncsvc.domain.plan import Plan
 from syncsvc.engine.inputs import overrides_for, with_override_problems
+from syncsvc.plan import netguard
 from syncsvc.plan.source import is_url, read_source
 from syncsvc.settings import Settings
 from syncsvc.state.base import TargetState
@@ -325,6 +326,7 @@ def run_daemon(
     scheduler.add_job(check_plan, IntervalTrigger(seconds=every), id="plan-watch", **common)
 
     restore = _install_signal_handlers(stop)
+    netguard.allow_fetches()
     try:
         runner.start()
         trigger("startup")
@@ -346,6 +348,9 @@ def run_daemon(
     finally:
         restore()
         scheduler.shutdown(wait=False)
+        # A plan download in progress fails now (a PlanError: the run changes nothing)
+        # instead of holding shutdown until its deadline.
+        netguard.stop_fetches()
         runner.stop()
         if server is not None:
             server.shutdown()
