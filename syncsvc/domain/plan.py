@@ -19,6 +19,7 @@ class Status(StrEnum):
     PLANNED = "planned"
     TENTATIVE = "tentative"  # a trailing "?" in the plan
     DONE = "done"  # "OK", "Gjennomført"
+    CANCELLED = "cancelled"  # "AVLYST", "avlyses": never created; an existing event is removed
 
 
 class Severity(StrEnum):
@@ -37,6 +38,8 @@ class ProblemKind(StrEnum):
     UNPARSED_DATE = "unparsed-date"  # date text we could not read at all
     DUPLICATE_ITEM = "duplicate-item"
     UNMATCHED_OVERRIDE = "unmatched-override"  # an override rule that matches no item
+    UNKNOWN_STATUS = "unknown-status"  # "UTSATT": a word about the date we do not understand
+    YEAR = "year"  # the year was chosen from weekdays, or the weekdays contradict it
     OTHER = "other"
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from syncsvc.domain.errors import ConfigError
 from syncsvc.domain.events import DesiredEvent
-from syncsvc.domain.plan import Plan, PlanItem
+from syncsvc.domain.plan import Plan, PlanItem, Status
 from syncsvc.pipeline.overrides import Adjustments, Overrides, apply_time
 from syncsvc.pipeline.render import public_content, source_name, staff_content
 from syncsvc.pipeline.selectors import ItemFacts, Selector, parse_selector, unknown_terms
@@ -126,6 +126,8 @@ def _route_item(
     staff: list[DesiredEvent] = []
     public: list[DesiredEvent] = []
     for ordinal, occ in enumerate(item.occurrences, start=1):
+        if occ.status is Status.CANCELLED:
+            continue  # counted all the same, so the other occurrences keep their UIDs
         uid = occurrence_uid(item.key, ordinal, domain)
         start, end = apply_time(_in_tz(occ.start, tz), _in_tz(occ.end, tz), adjust, tz)
         staff_text = staff_content(item, occ, adjust, names, source, start, end)

@@ -123,7 +123,7 @@ def detect_format(data: bytes, name: str, content_type: str | None = None) -> st
     if _HTML.search(head):
         return "table-html"
     # Imported here: table.py imports the date grammar, detection should not need it.
-    from syncsvc.plan.table import detect_header
+    from syncsvc.plan.columns import detect_header
 
     for line in text.splitlines():
         if "\t" in line and detect_header(line.split("\t"), None) is not None:

@@ -1,21 +1,19 @@
-"""A reader-neutral table model, and the rules that turn it into a `Plan`.
+"""The rules that turn a `Document` into a `Plan`: the plan table and its conventions.
 
-Every table reader (text export, HTML, DOCX, and the activity list, which is a table with
-three columns) produces a `Document`: paragraphs and table rows in reading order, each with
-its line (text) or row number (HTML, DOCX). `build_plan` then applies the plan conventions:
-columns found by header text, repeated header rows, separator rows, blank rows, continuation
-rows (empty title cell) that belong to the item above, semester headings, the title and year,
-the contact list, and the per-item reading of dates, measures, visibility and people.
+Every reader produces a `Document` (`plan.document`): paragraphs and table rows in reading
+order. `build_plan` applies the plan conventions: columns found by header text (or given by a
+layout reader as roles), repeated header rows, separator rows, blank rows, continuation rows
+(empty title cell) that belong to the item above, semester headings, the title and year, the
+contact list, and the per-item reading of dates (with week, month and time columns), status
+words, measures, visibility and people.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from datetime import date
 
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import (
@@ -29,181 +27,15 @@ from syncsvc.domain.plan import (
     Severity,
     Status,
 )
+from syncsvc.plan.columns import Column, Header, detect_header, is_separator, semester_of, year_of_title
 from syncsvc.plan.dates import grammar as date_grammar
+from syncsvc.plan.document import Cell, Document, Para, Row, clean, slug
 from syncsvc.plan.people import Directory, is_contact_heading, parse_contacts, people_of_cells
+from syncsvc.plan.rowdates import read_row_dates
+from syncsvc.plan.status import combine, take_status
+from syncsvc.plan.years import choose_year, in_school_year, school_year_of
 
-# --------------------------------------------------------------------------- document model
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    text: str
-    spanned: bool = False  # a copy of a cell merged down from the row above (rowspan, vMerge)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """A table row; `line` is the text line (text export) or the row number (HTML, DOCX)."""
-
-    cells: tuple[Cell, ...]
-    line: int | None = None
-    tentative: bool = False  # the activity list's trailing "?"
-
-    @classmethod
-    def of(cls, *texts: str, line: int | None = None, tentative: bool = False) -> Row:
-        return cls(tuple(Cell(t) for t in texts), line, tentative)
-
-
-@dataclass(frozen=True, slots=True)
-class Para:
-    """Text outside any table: title, notes, semester headings, the contact list."""
-
-    text: str
-    line: int | None = None
-
-
-Block = Row | Para
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    name: str  # file name or URL, for `Where`
-    blocks: tuple[Block, ...]
-    format: str
-    problems: tuple[Problem, ...] = ()  # from decoding (e.g. cp1252 fallback)
-
-
-# --------------------------------------------------------------------------- text helpers
-
-_SPACES = re.compile(r"\s+")
-
-
-def clean(text: str) -> str:
-    """One line of text: whitespace (also no-break and zero-width spaces) collapsed, stripped."""
-    return _SPACES.sub(" ", text.replace("\u200b", "").replace("\ufeff", "")).strip()
-
-
-_SLUG_MAP = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
-_SLUG_MAX = 80
-
-
-def slug(text: str) -> str:
-    """ASCII identity slug: 'Våren 2024' -> 'varen-2024' (æ→ae ø→o å→a, other accents dropped)."""
-    ascii_text = (
-        unicodedata.normalize("NFKD", text.translate(_SLUG_MAP))
-        .encode("ascii", "ignore")
-        .decode()
-        .lower()
-    )
-    out = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    if len(out) > _SLUG_MAX:
-        out = out[:_SLUG_MAX].rsplit("-", 1)[0]
-    return out or "item"
-
-
-def _fold(text: str) -> str:
-    """Header text for matching: upper case, no accents (Ø→O), letters only."""
-    t = unicodedata.normalize("NFKD", text.upper().replace("Ø", "O").replace("Æ", "AE"))
-    return re.sub(r"[^A-Z]", "", t.encode("ascii", "ignore").decode())
-
-
-# --------------------------------------------------------------------------- columns
-
-
-class Column(StrEnum):
-    TITLE = "title"
-    DATES = "dates"
-    MEASURES = "measures"
-    RESPONSIBLE = "responsible"
-    COMPETENCE = "competence"
-    VISIBILITY = "visibility"
-    NOTES = "notes"
-
-
-@functools.lru_cache(maxsize=4096)
-def column_of(header: str) -> Column | None:
-    """Which column a header cell names, tolerant of case, accents, spaces and partial words."""
-    f = _fold(header)
-    if not f or len(f) > 60:
-        return None
-    if "KNYTT" in f or "TILTAKNR" in f or "TILTAKSNR" in f:
-        return Column.MEASURES
-    if "DATO" in f or f in {"TID", "NAR", "TIDSPUNKT", "NARTID", "TIDSROM"}:
-        return Column.DATES
-    if any(w in f for w in ("ARBEIDSOPPGAVE", "AKTIVITET", "OPPGAVE", "ARRANGEMENT")):
-        return Column.TITLE
-    if "TILTAK" in f:
-        return Column.MEASURES
-    if "ANSVAR" in f or "SAMARBEID" in f:
-        return Column.RESPONSIBLE
-    if "KOMPETANSE" in f:
-        return Column.COMPETENCE
-    if "SYNLIG" in f:
-        return Column.VISIBILITY
-    if any(w in f for w in ("NOTAT", "ANNET", "MERKNAD", "KOMMENTAR")):
-        return Column.NOTES
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    index: Mapping[Column, int]  # column -> cell position
-    names: Mapping[Column, str]  # column -> header text as written, for `Where`
-    line: int | None
-
-
-def detect_header(cells: Sequence[str], line: int | None) -> Header | None:
-    """A header row names at least two known columns, one of them the title or the dates."""
-    index: dict[Column, int] = {}
-    names: dict[Column, str] = {}
-    for i, text in enumerate(cells):
-        col = column_of(text)
-        if col is not None and col not in index:
-            index[col] = i
-            names[col] = clean(text)
-    if len(index) < 2 or not ({Column.TITLE, Column.DATES} & index.keys()):
-        return None
-    if Column.TITLE not in index:
-        # No title header: the first column that is not otherwise named carries the title.
-        free = [i for i in range(len(cells)) if i not in index.values()]
-        if not free:
-            return None
-        index[Column.TITLE] = free[0]
-        names[Column.TITLE] = clean(cells[free[0]]) or "1"
-    return Header(index, names, line)
-
-
-_SEPARATOR_CELL = re.compile(r"^[-=_–—.*~\s]+$")
-
-
-def _is_separator(cells: Sequence[str]) -> bool:
-    filled = [c for c in cells if c]
-    return bool(filled) and all(_SEPARATOR_CELL.match(c) for c in filled)
-
-
-# --------------------------------------------------------------------------- semesters, year
-
-_SEMESTER = re.compile(
-    r"^(?P<name>(?:vår|høst|sommer|vinter|haust)\w*|[12]\.\s*(?:halvår|semester|tertial)"
-    r"|(?:første|andre)\s+halvår)\s*(?P<year>(?:19|20)\d\d)?\s*:?$",
-    re.IGNORECASE,
-)
-_TITLE_YEAR = re.compile(r"(?:års?plan|plan|aktivitet\w*|kalender)\D{0,20}((?:19|20)\d\d)", re.I)
-_ANY_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
-
-
-def semester_of(text: str) -> tuple[str, int | None] | None:
-    """'Våren 2024' -> ('Våren 2024', 2024); 'Høsten' -> ('Høsten', None); else None."""
-    m = _SEMESTER.match(text)
-    if not m:
-        return None
-    return text.rstrip(":").strip(), int(m["year"]) if m["year"] else None
-
-
-def year_of_title(title: str) -> int | None:
-    m = _TITLE_YEAR.search(title) or _ANY_YEAR.search(title)
-    return int(m.group(1)) if m else None
-
+ROLL_DAYS = 183  # a date this far before the latest one of its group is in the next year
 
 # --------------------------------------------------------------------------- building
 
@@ -286,9 +118,7 @@ def _scan(doc: Document) -> _Reading:
             if r.title is None and not r.seen_table and year_of_title(text) is not None:
                 r.title = text
             continue
-        block = Row(
-            tuple(Cell(clean(c.text), c.spanned) for c in block.cells), block.line, block.tentative
-        )
+        block = replace(block, cells=tuple(Cell(clean(c.text), c.spanned) for c in block.cells))
         cells = [c.text for c in block.cells]
         if not any(cells):
             continue  # a blank row does not end the item above: continuation rows may follow
@@ -298,11 +128,13 @@ def _scan(doc: Document) -> _Reading:
                 r.contacts.extend(found)
                 continue
             in_contacts = False
-        if _is_separator(cells):
+        if is_separator(cells):
             continue
-        found_header = detect_header(cells, block.line)
+        found_header = (
+            _role_header(block) if block.roles is not None else detect_header(cells, block.line)
+        )
         if found_header is not None:
-            if Column.DATES not in found_header.index:
+            if not {Column.DATES, Column.WEEK} & found_header.index.keys():
                 raise PlanError(
                     "the plan table has no date column (expected a header like DATO/TID)",
                     where=Where(doc.name, block.line),
@@ -341,6 +173,21 @@ def _scan(doc: Document) -> _Reading:
     return r
 
 
+def _role_header(row: Row) -> Header | None:
+    """A header row whose roles a layout reader worked out (tables without known headers)."""
+    assert row.roles is not None
+    index: dict[Column, int] = {}
+    names: dict[Column, str] = {}
+    for i, role in enumerate(row.roles):
+        if role is not None and Column(role) not in index:
+            index[Column(role)] = i
+            text = row.cells[i].text if i < len(row.cells) else ""
+            names[Column(role)] = text or Column(role).value
+    if Column.TITLE not in index or not {Column.DATES, Column.WEEK} & index.keys():
+        return None
+    return Header(index, names, row.line)
+
+
 _DIGIT = re.compile(r"\d")
 _HVA_SKJER = re.compile(r"hva\W*skjer", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\d.,])\d{1,4}(?![\d.,]\d)")
@@ -362,8 +209,10 @@ class _ItemBuilder:
     year: int
     tz: str
     directory: Directory
+    school_year: int | None = None
     keys: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    latest: dict[str | None, date] = field(default_factory=dict)  # per semester, for roll-over
 
     def where(self, raw: _Raw, row: Row, col: Column) -> Where:
         return Where(self.doc.name, row.line, raw.header.names.get(col))
@@ -379,10 +228,11 @@ class _ItemBuilder:
 
     def item(self, raw: _Raw) -> PlanItem:
         main = raw.rows[0]
-        title = raw.cell(main, Column.TITLE, main=True)
+        titled = take_status(raw.cell(main, Column.TITLE, main=True), question_mark=main.tentative)
+        title = titled.text or raw.cell(main, Column.TITLE, main=True)
         key, duplicate = self.key_for(raw, title)
-        year = raw.semester_year or self.year
-        occurrences, reasons = self.dates(raw, key, year)
+        status = _row_status(raw, main, titled.status)
+        occurrences, reasons, year = self.dated(raw, key, status)
         if not occurrences:
             reason = reasons[0] if reasons else "no date"
             self.problem(
@@ -419,17 +269,67 @@ class _ItemBuilder:
             where=self.where(raw, main, Column.TITLE),
         )
 
-    def dates(self, raw: _Raw, key: str, year: int) -> tuple[tuple[Occurrence, ...], list[str]]:
+    def dated(
+        self, raw: _Raw, key: str, status: Status | None
+    ) -> tuple[tuple[Occurrence, ...], list[str], int]:
+        """The item's occurrences in the right year: the row's own (a heading's), the
+        semester's, the school year's, or the plan's rolled on past the end of the year."""
+        main = raw.rows[0]
+        year = main.year or raw.semester_year or self.year
+        occurrences, reasons = self.dates(raw, key, year, status, problems=False)
+        if occurrences and main.year is None and raw.semester_year is None:
+            first = occurrences[0].first_day
+            if self.school_year is not None:
+                want = in_school_year(self.school_year, first.month)
+                if want != first.year:
+                    year = year + (want - first.year)
+            else:
+                latest = self.latest.get(raw.semester)
+                if latest is not None and (latest - first).days > ROLL_DAYS:
+                    year += 1  # "Onsd. 29.1." after "Onsd. 27.11.": the plan ran into a new year
+        occurrences, reasons = self.dates(raw, key, year, status, problems=True)
+        if occurrences:
+            # The item's first day: its own later dates (a list running into January) say
+            # nothing about where the next item starts.
+            last = occurrences[0].first_day
+            prev = self.latest.get(raw.semester)
+            self.latest[raw.semester] = last if prev is None else max(prev, last)
+        return occurrences, reasons, year
+
+    def dates(
+        self, raw: _Raw, key: str, year: int, status: Status | None, *, problems: bool
+    ) -> tuple[tuple[Occurrence, ...], list[str]]:
         occurrences: list[Occurrence] = []
         reasons: list[str] = []
-        for text, row in raw.texts(Column.DATES):
-            reading = date_grammar.read_dates(text, year, tz=self.tz)
+        texts = raw.texts(Column.DATES) or [("", raw.rows[0])]
+        for n, (text, row) in enumerate(texts):
+            main = n == 0 and row is raw.rows[0]
+            week = raw.cell(row, Column.WEEK, main=main)
+            if not text and not week:
+                continue
+            reading = read_row_dates(
+                text,
+                year,
+                week=week,
+                month=raw.cell(row, Column.MONTH, main=True),
+                time=raw.cell(row, Column.TIME, main=True),
+                status=combine(status, row.status),
+                tz=self.tz,
+            )
             if occurrences and reading.occurrences:
                 # A continuation row that goes back in the calendar ("17. desember" then
                 # "14. januar") continues into the next year, as a list within a cell does.
                 last = occurrences[-1].first_day
                 if reading.occurrences[0].first_day < last:
-                    later = date_grammar.read_dates(text, year + 1, tz=self.tz)
+                    later = read_row_dates(
+                        text,
+                        year + 1,
+                        week=week,
+                        month=raw.cell(row, Column.MONTH, main=True),
+                        time=raw.cell(row, Column.TIME, main=True),
+                        status=combine(status, row.status),
+                        tz=self.tz,
+                    )
                     if later.occurrences and later.occurrences[0].first_day >= last:
                         reading, year = later, year + 1
             found = reading.occurrences
@@ -441,8 +341,10 @@ class _ItemBuilder:
             occurrences.extend(found)
             if reading.undated_reason:
                 reasons.append(reading.undated_reason)
-            for kind, sev, msg in reading.problems:
-                self.problem(kind, sev, msg, self.where(raw, row, Column.DATES), key)
+            if problems:
+                col = Column.DATES if text or Column.WEEK not in raw.header.index else Column.WEEK
+                for kind, sev, msg in reading.problems:
+                    self.problem(kind, sev, msg, self.where(raw, row, col), key)
         return tuple(occurrences), reasons
 
     def hints(self, raw: _Raw, key: str, year: int, occurrences: Sequence[Occurrence]) -> None:
@@ -478,6 +380,52 @@ class _ItemBuilder:
         return result.emails
 
 
+def _row_status(raw: _Raw, main: Row, title_status: Status | None) -> Status | None:
+    """Status words in the title, or a cell that is nothing but a status word ("AVLYST")."""
+    status = combine(title_status, main.status)
+    if status is Status.CANCELLED:
+        return status
+    for col, i in raw.header.index.items():
+        if col in (Column.TITLE, Column.DATES, Column.TIME) or i >= len(main.cells):
+            continue
+        text = main.cells[i].text
+        if text and len(text) <= 40:
+            words = take_status(text)
+            if words.status is not None and not words.text.strip(" .!-–"):
+                status = combine(status, words.status)
+    return status
+
+
+def _plan_year(
+    doc: Document,
+    reading: _Reading,
+    year: int | None,
+    today: date | None,
+) -> tuple[int, int | None, Problem | None]:
+    """(plan year, first year of a school year, a problem saying how it was chosen)."""
+    title = reading.title or ""
+    school = doc.school_year or school_year_of(title)
+    found = year or doc.year or year_of_title(title) or school
+    found = found or next(iter(reading.semester_years), None)
+    if found is not None:
+        return found, school if not year else (school and year), None
+    texts = [raw.joined(Column.DATES) for raw in reading.raws]
+    chosen = choose_year(texts, today)
+    if chosen is None:
+        raise PlanError(
+            "no year in the plan: the title, headings and dates name none (and no weekdays "
+            "tell it); set `plan.year` in the configuration, or pass --year",
+            where=Where(doc.name),
+        )
+    problem = Problem(
+        ProblemKind.YEAR,
+        Severity.INFO,
+        f"no year written: {chosen[0]} is the year the weekdays of {chosen[1]} dates fit",
+        Where(doc.name),
+    )
+    return chosen[0], None, problem
+
+
 def build_plan(
     doc: Document,
     *,
@@ -486,30 +434,32 @@ def build_plan(
     aliases: Mapping[str, str] | None = None,
     tz: str = TIMEZONE,
     extra: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> Plan:
-    """Apply the plan conventions to a document. Raises `PlanError` without table or year."""
+    """Apply the plan conventions to a document. Raises `PlanError` without table or year.
+
+    `today` is the day the plan is read; only a plan without any year needs it (the weekdays
+    choose among the years around it).
+    """
     reading = _scan(doc)
     if not reading.seen_table:
         raise PlanError(
             "no plan table found (expected a header row with ARBEIDSOPPGAVER and DATO/TID)",
             where=Where(doc.name),
         )
-    title = reading.title or ""
-    plan_year = year or year_of_title(title) or next(iter(reading.semester_years), None)
-    if plan_year is None:
-        raise PlanError(
-            "no year in the title or semester headings; set `year` in the configuration",
-            where=Where(doc.name),
-        )
+    plan_year, school, how = _plan_year(doc, reading, year, today)
     directory = Directory.build(reading.contacts, people, aliases)
-    builder = _ItemBuilder(doc, plan_year, tz, directory)
+    builder = _ItemBuilder(doc, plan_year, tz, directory, school)
     items = tuple(builder.item(raw) for raw in reading.raws)
+    problems = [*doc.problems, *reading.problems, *builder.problems]
+    if how is not None:
+        problems.insert(0, how)
     return Plan(
-        title=title,
+        title=doc.title or reading.title or "",
         year=plan_year,
         items=items,
         people=directory.people,
-        problems=(*doc.problems, *reading.problems, *builder.problems),
+        problems=tuple(problems),
         source=doc.name,
         extra={"format": doc.format, **(extra or {})},
     )

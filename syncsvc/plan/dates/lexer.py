@@ -63,6 +63,9 @@ WEEKDAYS: dict[str, int] = {
     "fredag": 4, "fre": 4,
     "lørdag": 5, "laurdag": 5, "lør": 5, "lau": 5, "laur": 5,
     "søndag": 6, "sundag": 6, "søn": 6, "sun": 6,
+    # Four-letter forms as programmes write them: "Onsd. 3.4.", "Lørd. 29.6.".
+    "mand": 0, "månd": 0, "tirsd": 1, "tysd": 1, "onsd": 2, "torsd": 3, "fred": 4,
+    "lørd": 5, "laurd": 5, "sønd": 6, "sund": 6,
 }  # fmt: skip
 # Two-letter abbreviations ("ti.", "to.") are also ordinary words ("ten", "two"), so they only
 # count as weekdays with a dot.
@@ -136,7 +139,17 @@ def _time_dot(m: re.Match[str]) -> Token | None:
     return _time(m)
 
 
+# A month name glued to the next word by a PDF or web export: "1. marsKvinesdal".
+_GLUED_MONTH = re.compile(
+    r"(januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember)"
+    r"(?=[A-ZÆØÅ])"
+)
+
+
 def _word(m: re.Match[str]) -> Token:
+    glued = _GLUED_MONTH.match(m[0])
+    if glued:
+        return Token(Kind.MONTH, glued[0], m.start(), m.start() + glued.end(), MONTHS[glued[0]])
     word = m[0][: m.start("dot") - m.start()] if m["dot"] else m[0]
     low = word.lower()
     span_end = m.end()

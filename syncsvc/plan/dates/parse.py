@@ -150,7 +150,11 @@ def _parse_chain(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int
             if _kind(toks, i) is not Kind.RANGE:
                 break
         elif _kind(toks, i) not in (Kind.RANGE, Kind.AND):
-            break  # a partial day must be followed by a connector and another element
+            if _day_number(toks[i]) is None if i < len(toks) else True:
+                break  # a partial day must be followed by a connector and another element
+            # "24. 25. og 26. januar": days written one after another are a list.
+            conns.append(Kind.AND)
+            continue
         conns.append(toks[i].kind)
         i += 1
     if done is None:

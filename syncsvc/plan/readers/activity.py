@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from syncsvc.domain.norwegian import MONTH_NAMES
-from syncsvc.plan.table import Document, Para, Row
+from syncsvc.plan.document import Document, Para, Row
 
 _MONTH = "|".join(MONTH_NAMES)
 _HEADING = re.compile(rf"^\s*(?P<month>{_MONTH})(?:\s+(?P<year>(?:19|20)\d\d))?\s*:?\s*$", re.I)

@@ -12,7 +12,7 @@ import io
 import zipfile
 
 from syncsvc.domain.errors import PlanError, Where
-from syncsvc.plan.table import Cell, Document, Para, Row
+from syncsvc.plan.document import Cell, Document, Para, Row
 
 _MAX_UNPACKED = 200_000_000  # a zip bomb is refused before python-docx opens it
 

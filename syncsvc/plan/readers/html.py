@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from syncsvc.plan.table import Cell, Document, Para, Row
+from syncsvc.plan.document import Cell, Document, Para, Row
 
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from syncsvc.plan.table import Cell, Document, Para, Row
+from syncsvc.plan.document import Cell, Document, Para, Row
 
 _LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")

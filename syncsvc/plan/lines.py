@@ -1,0 +1,194 @@
+"""One dated line of a list-shaped plan: its dates, its title, its notes and its status.
+
+Pure. A line is read with the date grammar wherever its date stands ("22.august Skulestart",
+"Første skuledag: måndag 21. august", "Høstferie 7. - 11. oktober (uke 41)"); the title is the
+line without its dates, times and status words. Around that:
+
+* bullets and list numbers (" 1. Torsdag 15.08.19 …") are dropped;
+* day-only dates take the month of their heading ("22   Formannskap", "Søndag 8.", "22.-1."
+  under Desember runs into January);
+* a week written with its days ("Veke 41. 9. - 13. oktober") is the days;
+* a time shared by several dates ("begge dager fra kl 07.30 – 09.00") applies to each;
+* the title is the first sentence; the rest of the line is notes (its dates are hints only).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from syncsvc.domain.norwegian import MONTH_NAMES
+from syncsvc.domain.plan import Status
+from syncsvc.plan.dates.lexer import WEEK_WORDS, WEEKDAYS, WEEKDAYS_DOTTED, Kind, tokenize
+from syncsvc.plan.dates.parse import Cell, attach, parse_units
+from syncsvc.plan.status import combine, take_status
+
+_MONTHS = "|".join(MONTH_NAMES)
+_WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_WEEKDAY_DOTTED = "|".join(WEEKDAYS_DOTTED)
+
+_BULLET = re.compile(r"^\s*(?:[•·▪◦●○■□➢➤►✓✔*]|[-–—](?=\s))\s*")
+# " 1. Torsdag 15.08.19": a list number before a weekday or a full numeric date.
+_NUMBERING = re.compile(
+    rf"^\s*\d{{1,3}}\s*[.)]\s+(?=(?:{_WEEKDAY})\b|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}})", re.I
+)
+# Day-only dates at the start of a line: "22", "4.", "18.-19.", "Søndag 10.", "22.-1.".
+_DAY_ONLY = re.compile(
+    rf"^(?P<wd>(?:(?:{_WEEKDAY})\.?|(?:{_WEEKDAY_DOTTED})\.)\s*(?:den\s+)?)?"
+    r"(?P<d1>\d{1,2}+)(?P<dot1>\.?+)"
+    r"(?:\s*(?P<conn>[-–—]|til|og|&|,)\s*(?P<wd2>(?:[^\W\d_]+\.?\s+)?)(?P<d2>\d{1,2}+)\.?+)?+"
+    r"(?!\s*(?:[-–—]|til\b|og\b|&|,)?\s*[./:]?\s*\d)"
+    rf"(?!\s*(?:{_MONTHS}|(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|nov|des)\b))"
+    r"(?!\s*(?:timer|time|min|kr|%|år|stk|personar|personer|deltakarar|deltakere)\b)",
+    re.I,
+)
+_SHARED_TIME = re.compile(r"\b(?:begge|alle|båe)\s+(?:dag\w*|kveld\w*|gang\w*)\b", re.I)
+_SENTENCE = re.compile(r"(?<=[^\W\d_]{3})[.!](?=\s+[A-ZÆØÅ])|(?<=\))\.?(?=\s+[A-ZÆØÅ])")
+_ABBREVIATIONS = frozenset({"ca", "kl", "nr", "evt", "bl.a", "f.eks", "jf", "mm", "osv", "inkl"})
+_EDGE = " \t-–—:;,/|·•"
+_EMPTY_BRACKETS = re.compile(r"\(\s*[-–—,;:.]?\s*\)|\[\s*\]")
+_DANGLING = re.compile(r"(?:\s|^)(?:fra|frå|fra og med|frå og med|f\.o\.m\.?|kl\.?)\s*$", re.I)
+_LEADING_WORD = re.compile(r"^(?:den|og)\s+", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class DatedLine:
+    """A line that holds a date: what to schedule and what to call it."""
+
+    date_text: str  # the dates and times, for the date grammar ("22. august kl. 08.30")
+    title: str  # the line without its dates ("" when the line is only a date)
+    notes: str  # what follows the title's sentence
+    status: Status | None  # from status words in the line (cancelled, tentative)
+    unknown_status: tuple[str, ...] = ()
+
+
+def strip_list_marks(text: str) -> str:
+    """'• Tirsdag 22.august …' -> 'Tirsdag 22.august …'; ' 1. Torsdag 15.08.19' likewise."""
+    text = _BULLET.sub("", text, count=1)
+    return _NUMBERING.sub("", text, count=1)
+
+
+def complete_days(text: str, month: int | None) -> str:
+    """Give day-only dates at the start of `text` the heading's month.
+
+    '22     Formannskap' -> '22. august     Formannskap' (month 8); '22.-1.' under December ->
+    '22. desember - 1. januar'. Without a month, or when the day has one, the text is unchanged.
+    """
+    if month is None:
+        return text
+    m = _DAY_ONLY.match(text)
+    if not m or not (1 <= int(m["d1"]) <= 31):
+        return text
+    if not m["dot1"] and not m["conn"] and not m["wd"]:
+        # A bare number needs room after it: "22     Formannskap", not "2 klasser".
+        rest = text[m.end() :]
+        if not rest.startswith(("  ", "\t")) and rest.strip() and not rest.lstrip()[0].isupper():
+            return text
+    name = MONTH_NAMES[month - 1]
+    if m["d2"] is None:
+        return f"{text[: m.end()].rstrip()} {name} {text[m.end() :].lstrip()}".rstrip()
+    d1, d2 = int(m["d1"]), int(m["d2"])
+    first = text[: m.start("conn")].rstrip()
+    second = text[m.start("wd2") : m.end()].strip()
+    end_name = MONTH_NAMES[month % 12] if d2 < d1 and m["conn"] in "-–—til" else name
+    return f"{first} {name} {m['conn']} {second} {end_name} {text[m.end() :].lstrip()}".rstrip()
+
+
+def _first_sentence(text: str, after: int) -> int:
+    """Where the sentence that holds position `after` ends (len(text) if it does not)."""
+    for m in _SENTENCE.finditer(text, after):
+        word = text[: m.start()].rsplit(None, 1)[-1].lower() if text[: m.start()].strip() else ""
+        if word.rstrip(".") in _ABBREVIATIONS:
+            continue
+        return m.start()
+    return len(text)
+
+
+def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
+    """The dates, title and notes of a list line; None when the line holds no date."""
+    line = complete_days(strip_list_marks(text).strip(), month)
+    words = take_status(line)
+    line = words.text
+    toks = [t for t in tokenize(line) if t.kind is not Kind.DOT]
+    units = parse_units(toks)
+    if not units:
+        return None
+    # The title is the sentence that holds the first date; what follows is notes.
+    first_end = toks[units[0].last].end
+    cut = _first_sentence(line, first_end)
+    head, notes = line[:cut], line[cut:].strip(" .")
+    if cut < len(line):
+        toks = [t for t in toks if t.end <= cut]
+        units = [u for u in units if u.last < len(toks)]
+    cell = Cell(head, toks, units)
+    attach(cell)
+    times = [t for t in toks if t.kind is Kind.TIME]
+    shared = times[0] if len(times) == 1 and _SHARED_TIME.search(head) else None
+    parts: list[str] = []
+    removed: list[tuple[int, int]] = []
+    days = [u for u in units if not u.elems[0].week]
+    for u in units:
+        start, end = toks[u.first].start, toks[u.last].end
+        removed.append((start, end))
+        if u.elems[0].week and days:
+            continue  # "Veke 41. 9. - 13. oktober": the days win
+        piece = head[start:end]
+        time = u.time or shared
+        if time is not None:
+            piece += f" {time.text}"
+        if u.status is Status.TENTATIVE:
+            piece += "?"
+        elif u.status is Status.DONE:
+            piece += " OK"
+        parts.append(piece)
+    lasts = {u.last for u in units}
+    for k, t in enumerate(toks):
+        if t.kind in (Kind.TIME, Kind.DONE):
+            removed.append((t.start, t.end))
+        elif t.kind is Kind.QMARK:
+            j = k - 1  # "16. jan (kl. 10)?": the "?" of a date, not of the title
+            while j >= 0 and (toks[j].kind is Kind.TIME or toks[j].text in "()"):
+                j -= 1
+            if j in lasts:
+                removed.append((t.start, t.end))
+    title = _title(head, removed)
+    titled = take_status(title, question_mark=True)
+    status = combine(words.status, titled.status)
+    return DatedLine(
+        date_text=" ".join(parts),
+        title=titled.text,
+        notes=notes,
+        status=status,
+        unknown_status=words.unknown + titled.unknown,
+    )
+
+
+def _title(head: str, removed: list[tuple[int, int]]) -> str:
+    chars = list(head)
+    for start, end in removed:
+        chars[start:end] = " " * (end - start)
+    text = _SHARED_TIME.sub(" ", "".join(chars))
+    text = _EMPTY_BRACKETS.sub(" ", text)
+    text = " ".join(text.split())
+    text = _DANGLING.sub("", text)
+    text = text.strip(_EDGE)
+    text = _LEADING_WORD.sub("", text)
+    text = _EMPTY_BRACKETS.sub(" ", text).strip(_EDGE + ".")
+    return " ".join(text.split())
+
+
+_DATE_LIKE = re.compile(
+    rf"\b(?:{_MONTHS})\b|\b(?:uke|veke|week)\s*(?:nr\.?\s*)?\d|\b\d{{1,2}}\.\s?\d{{1,2}}\.(?:\d{{2,4}})?\b"
+    rf"|\b(?:{_WEEKDAY})\s+(?:den\s+)?\d{{1,2}}\b",
+    re.I,
+)
+
+
+def is_date_like(text: str) -> bool:
+    """Text that mentions a month, a week, a day.month or a weekday and day: a date we could
+    not schedule is reported, never dropped silently."""
+    return _DATE_LIKE.search(text) is not None
+
+
+def is_week_word(word: str) -> bool:
+    return word.lower() in WEEK_WORDS
