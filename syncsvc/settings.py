@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -22,6 +30,7 @@ from pydantic_settings import (
 )
 
 from syncsvc.domain.errors import ConfigError, Where
+from syncsvc.plan.formats import FORMATS, is_format
 from syncsvc.targets.caldav.config import CalDAVCalendar, CalDAVServer
 from syncsvc.targets.folder.config import FolderCalendar
 from syncsvc.targets.graph.config import GraphCalendar, GraphSettings, Reminder
@@ -54,9 +63,7 @@ class PersonConfig(_Strict):
 
 class PlanSettings(_Strict):
     source: str = "arsplan-2024.txt"  # a path (relative to the config file) or an http(s) URL
-    format: Literal[
-        "auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"
-    ] = "auto"
+    format: str = "auto"  # a reader name (syncsvc.plan.formats): auto, pdf, table-xlsx, ...
     year: int | None = None  # overrides the year found in the document
     overrides: str | None = None  # overrides file (TOML), relative to the config file
     people: tuple[PersonConfig, ...] = ()
@@ -64,6 +71,13 @@ class PlanSettings(_Strict):
     max_bytes: int = 10_000_000
     timeout_seconds: float = 30.0
     timezone: str = "Europe/Oslo"
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if not is_format(value):
+            raise ValueError(f"unknown plan format {value!r}; one of: {', '.join(FORMATS)}")
+        return value
 
 
 class SyncSettings(_Strict):

@@ -101,7 +101,7 @@ Tone Mikkelsen tone.mikkelsen@tromsfylke.no
 
 def test_activity_list() -> None:
     plan = read_plan_bytes(ACTIVITY.encode(), name="aktiviteter.txt")
-    assert plan.extra["format"] == "activity-list"
+    assert plan.extra["format"] == "list-text"  # "activity-list" is its old name
     assert plan.title == "Aktivitetsliste 2024"
     got = [
         (i.title, [(o.first_day, o.end, o.status) for o in i.occurrences], i.people)

@@ -185,7 +185,10 @@ def test_no_year_anywhere() -> None:
 
 
 def test_unknown_format() -> None:
-    with pytest.raises(PlanError, match="unknown plan format"):
+    # No reader fits: the message lists what each one tried and what it expected.
+    with pytest.raises(PlanError, match="no plan found in this text document") as err:
         read_plan_bytes(b"just some words\n", name="notes")
+    for expected in ("table:", "DATO/TID", "grid:", "month names", "list:", "9. januar"):
+        assert expected in str(err.value)
     with pytest.raises(PlanError, match="unknown plan format"):
-        read_plan_bytes(b"x", name="p.txt", format="pdf")
+        read_plan_bytes(b"x", name="p.txt", format="word")

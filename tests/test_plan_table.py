@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from syncsvc.domain.plan import ProblemKind
-from syncsvc.plan.load import read_plan_bytes
 from syncsvc.plan.columns import Column, column_of, semester_of
 from syncsvc.plan.document import slug
+from syncsvc.plan.load import read_plan_bytes
 from syncsvc.plan.table import is_public, measures_of
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from syncsvc import __version__
 from syncsvc.domain.errors import ExitCode, SyncsvcError, describe
 from syncsvc.logs import configure_logging, get_logger, redact
+from syncsvc.plan.formats import FORMATS
 
 if TYPE_CHECKING:
     from syncsvc.domain.plan import Plan
@@ -68,14 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("source", nargs="?", help="file or http(s) URL (default: from config)")
         p.add_argument(
             "--input-format",
-            choices=[
-                "auto",
-                "table-text",
-                "table-html",
-                "table-docx",
-                "activity-list",
-                "canonical",
-            ],
+            choices=FORMATS,
             help="format of SOURCE (default: detect)",
         )
         p.add_argument("--year", type=int, help="year of the plan, when the document lacks it")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from syncsvc.domain.plan import Problem, Status
 
 
-
 @dataclass(frozen=True, slots=True)
 class Cell:
     text: str

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import TIMEZONE, Person, Plan
-from syncsvc.plan.readers.activity import read_activity_list
+from syncsvc.plan.formats import FORMS, is_format
 from syncsvc.plan.readers.canonical import read_canonical
-from syncsvc.plan.readers.docx import read_docx_table
-from syncsvc.plan.readers.html import read_html_table
-from syncsvc.plan.readers.text import read_text_table
-from syncsvc.plan.source import FORMATS, decode_text, detect_format, read_source, suffix_of
+from syncsvc.plan.registry import detect_form, read_document
+from syncsvc.plan.source import decode_text, read_source, suffix_of
 from syncsvc.plan.table import build_plan
 
 _NO_ALIASES: Mapping[str, str] = MappingProxyType({})
@@ -29,7 +28,7 @@ class PlanSourceSpec:
     """Where the plan is and how to read it (the settings object maps onto this)."""
 
     location: str  # file path or http(s) URL
-    format: str = "auto"  # auto|table-text|table-html|table-docx|activity-list|canonical
+    format: str = "auto"  # auto, a form (pdf), layout-form (table-xlsx), canonical: registry
     year: int | None = None  # wins over the year in the plan
     people: tuple[Person, ...] = ()  # extra directory entries
     aliases: Mapping[str, str] = field(default_factory=lambda: _NO_ALIASES)  # alias -> email
@@ -39,7 +38,9 @@ class PlanSourceSpec:
     tz: str = TIMEZONE  # the plan's zone (settings: plan.timezone)
 
 
-def load_plan(spec: PlanSourceSpec) -> Plan:
+def load_plan(spec: PlanSourceSpec, *, today: date | None = None) -> Plan:
+    """Fetch and read the plan; `today` (default: the date now) is only needed by plans
+    that write no year at all, whose weekdays choose it."""
     fetched = read_source(
         spec.location,
         max_bytes=spec.max_bytes,
@@ -55,6 +56,7 @@ def load_plan(spec: PlanSourceSpec) -> Plan:
         aliases=spec.aliases,
         content_type=fetched.content_type,
         tz=spec.tz,
+        today=today or date.today(),
     )
     if fetched.extra:
         plan = replace(plan, extra={**plan.extra, **fetched.extra})
@@ -71,18 +73,19 @@ def read_plan_bytes(
     aliases: Mapping[str, str] | None = None,
     content_type: str | None = None,
     tz: str = TIMEZONE,
+    today: date | None = None,
 ) -> Plan:
     """Read a plan from bytes (pure). Raises PlanError for unreadable input."""
-    if format != "auto" and format not in FORMATS:
+    if not is_format(format):
         raise PlanError(
-            f"unknown plan format {format!r} (use auto or one of {', '.join(FORMATS)})",
+            f"unknown plan format {format!r} (use auto, a file form ({', '.join(FORMS)}), "
+            f"a layout and form such as table-xlsx or list-pdf, or canonical)",
             where=Where(name),
         )
     if not data.strip():
         raise PlanError("the plan is empty", where=Where(name))
-    fmt = detect_format(data, name, content_type) if format == "auto" else format
     try:
-        return _read(data, name, fmt, year, people, aliases, tz)
+        return _read(data, name, format, year, people, aliases, tz, content_type, today)
     except RecursionError as err:
         raise PlanError("the document is nested too deeply to read", where=Where(name)) from err
 
@@ -95,22 +98,18 @@ def _read(
     people: tuple[Person, ...],
     aliases: Mapping[str, str] | None,
     tz: str,
+    content_type: str | None,
+    today: date | None,
 ) -> Plan:
-    if fmt == "table-docx":
-        doc = read_docx_table(data, name)
-        return build_plan(doc, year=year, people=people, aliases=aliases, tz=tz)
-    text, problems = decode_text(data, name)
-    if fmt == "canonical":
+    if fmt == "canonical" or (
+        fmt == "auto" and detect_form(data, name, content_type) == "canonical"
+    ):
+        text, problems = decode_text(data, name)
         suffix = suffix_of(name)
         syntax = "toml" if suffix == ".toml" else "yaml" if suffix in (".yaml", ".yml") else None
         plan = read_canonical(
             text, name, syntax=syntax, year=year, people=people, aliases=aliases, tz=tz
         )
         return replace(plan, problems=(*problems, *plan.problems)) if problems else plan
-    reader = {
-        "table-text": read_text_table,
-        "table-html": read_html_table,
-        "activity-list": read_activity_list,
-    }[fmt]
-    doc = replace(reader(text, name), problems=problems)
-    return build_plan(doc, year=year, people=people, aliases=aliases, tz=tz)
+    doc, _ = read_document(data, name, fmt, content_type)
+    return build_plan(doc, year=year, people=people, aliases=aliases, tz=tz, today=today)

@@ -134,7 +134,11 @@ def read_row_dates(
     text = words.text
     timed = take_status(time)
     problems: list[ProblemTuple] = [
-        (ProblemKind.UNKNOWN_STATUS, Severity.WARNING, f"{w!r}: not a status we know; read as planned")
+        (
+            ProblemKind.UNKNOWN_STATUS,
+            Severity.WARNING,
+            f"{w!r}: not a status we know; read as planned",
+        )
         for w in words.unknown + timed.unknown
     ]
     if not text.strip() and week.strip():

@@ -24,7 +24,6 @@ from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import Problem, ProblemKind, Severity
 from syncsvc.plan.netguard import AddressRefused, FetchStopped, GuardedBackend
 
-FORMATS = ("table-text", "table-html", "table-docx", "activity-list", "canonical")
 MAX_REDIRECTS = 5
 
 
@@ -74,69 +73,12 @@ def decode_text(data: bytes, name: str) -> tuple[str, tuple[Problem, ...]]:
     return text, problems
 
 
-# --------------------------------------------------------------------------- detection
-
-_EXTENSIONS = {
-    ".docx": "table-docx",
-    ".html": "table-html",
-    ".htm": "table-html",
-    ".xhtml": "table-html",
-    ".yaml": "canonical",
-    ".yml": "canonical",
-    ".toml": "canonical",
-}
-_CONTENT_TYPES = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "table-docx",
-    "text/html": "table-html",
-    "application/xhtml+xml": "table-html",
-    "application/yaml": "canonical",
-    "application/x-yaml": "canonical",
-    "text/yaml": "canonical",
-    "application/toml": "canonical",
-}
-_HTML = re.compile(r"<(?:!doctype\s+html|html|table|body)\b", re.IGNORECASE)
-_MONTHS = "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
-_MONTH_HEADING = re.compile(rf"^\s*(?:{_MONTHS})(?:\s+\d{{4}})?\s*:?\s*$", re.I | re.M)
-_ACTIVITY_LINE = re.compile(
-    rf"^\s*\d{{1,2}}\s*[.,]?[^:\n]{{0,40}}(?:{_MONTHS})?[^:\n]*:", re.I | re.M
-)
-_CANONICAL_KEY = re.compile(r"^(?:title|year|items|people|\[\[items\]\])\s*[:=\]]?", re.M)
+# --------------------------------------------------------------------------- names
 
 
 def suffix_of(name: str) -> str:
     path = urlsplit(name).path if "://" in name else name
     return Path(path).suffix.lower()
-
-
-def detect_format(data: bytes, name: str, content_type: str | None = None) -> str:
-    """Format by extension, then content type, then content; raises PlanError if unknown."""
-    by_ext = _EXTENSIONS.get(suffix_of(name))
-    if by_ext:
-        return by_ext
-    if data.startswith(b"PK\x03\x04"):
-        return "table-docx"
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    if ctype in _CONTENT_TYPES:
-        return _CONTENT_TYPES[ctype]
-    text, _ = decode_text(data, name)
-    head = text[:20000]
-    if _HTML.search(head):
-        return "table-html"
-    # Imported here: table.py imports the date grammar, detection should not need it.
-    from syncsvc.plan.columns import detect_header
-
-    for line in text.splitlines():
-        if "\t" in line and detect_header(line.split("\t"), None) is not None:
-            return "table-text"
-    if _MONTH_HEADING.search(text) and _ACTIVITY_LINE.search(text):
-        return "activity-list"
-    if _CANONICAL_KEY.search(text):
-        return "canonical"
-    raise PlanError(
-        "unknown plan format (not a plan table, activity list, YAML/TOML plan, HTML or .docx); "
-        "set the format explicitly",
-        where=Where(name),
-    )
 
 
 # --------------------------------------------------------------------------- fetching

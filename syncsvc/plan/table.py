@@ -27,13 +27,20 @@ from syncsvc.domain.plan import (
     Severity,
     Status,
 )
-from syncsvc.plan.columns import Column, Header, detect_header, is_separator, semester_of, year_of_title
+from syncsvc.plan.columns import (
+    Column,
+    Header,
+    detect_header,
+    is_separator,
+    semester_of,
+    year_of_title,
+)
 from syncsvc.plan.dates import grammar as date_grammar
 from syncsvc.plan.document import Cell, Document, Para, Row, clean, slug
 from syncsvc.plan.people import Directory, is_contact_heading, parse_contacts, people_of_cells
 from syncsvc.plan.rowdates import read_row_dates
 from syncsvc.plan.status import combine, take_status
-from syncsvc.plan.years import choose_year, in_school_year, school_year_of
+from syncsvc.plan.years import choose_year, in_school_year, school_year_of, year_in_dates
 
 ROLL_DAYS = 183  # a date this far before the latest one of its group is in the next year
 
@@ -120,7 +127,7 @@ def _scan(doc: Document) -> _Reading:
             continue
         block = replace(block, cells=tuple(Cell(clean(c.text), c.spanned) for c in block.cells))
         cells = [c.text for c in block.cells]
-        if not any(cells):
+        if not any(cells) and block.roles is None:
             continue  # a blank row does not end the item above: continuation rows may follow
         if in_contacts:
             found = parse_contacts(" ".join(cells))
@@ -213,6 +220,7 @@ class _ItemBuilder:
     keys: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     latest: dict[str | None, date] = field(default_factory=dict)  # per semester, for roll-over
+    unordered: set[str | None] = field(default_factory=set)  # semesters not in date order
 
     def where(self, raw: _Raw, row: Row, col: Column) -> Where:
         return Where(self.doc.name, row.line, raw.header.names.get(col))
@@ -285,7 +293,8 @@ class _ItemBuilder:
                     year = year + (want - first.year)
             else:
                 latest = self.latest.get(raw.semester)
-                if latest is not None and (latest - first).days > ROLL_DAYS:
+                ordered = raw.semester not in self.unordered
+                if ordered and latest is not None and (latest - first).days > ROLL_DAYS:
                     year += 1  # "Onsd. 29.1." after "Onsd. 27.11.": the plan ran into a new year
         occurrences, reasons = self.dates(raw, key, year, status, problems=True)
         if occurrences:
@@ -293,6 +302,9 @@ class _ItemBuilder:
             # nothing about where the next item starts.
             last = occurrences[0].first_day
             prev = self.latest.get(raw.semester)
+            if prev is not None and last < prev:
+                # Grouped by body ("Styret", then "Lokalstyret"), not by date: no roll-over.
+                self.unordered.add(raw.semester)
             self.latest[raw.semester] = last if prev is None else max(prev, last)
         return occurrences, reasons, year
 
@@ -409,7 +421,11 @@ def _plan_year(
     found = found or next(iter(reading.semester_years), None)
     if found is not None:
         return found, school if not year else (school and year), None
+    rows = next((raw.rows[0].year for raw in reading.raws if raw.rows[0].year), None)
     texts = [raw.joined(Column.DATES) for raw in reading.raws]
+    written = rows or year_in_dates(texts)
+    if written is not None:
+        return written, None, None
     chosen = choose_year(texts, today)
     if chosen is None:
         raise PlanError(

@@ -29,7 +29,7 @@ _SCHOOL_YEAR = re.compile(
     re.IGNORECASE,
 )
 _SEASON = re.compile(
-    r"^(?P<name>(?:vår|høst|sommar|sommer|vinter|haust)\w*"
+    r"^(?P<name>(?:vår|høst|sommar|sommer|vinter|haust)(?:en|a)?(?:semester(?:et)?|halvår(?:et)?)?"
     r"|[12]\.\s*(?:halvår|semester|tertial)|(?:første|andre|fyrste)\s+halvår)"
     rf"\s*(?P<year>{_YEAR}|\d\d)?\s*:?$",
     re.IGNORECASE,
@@ -88,6 +88,20 @@ def month_of_header(text: str) -> int | None:
     return _ABBREVIATED.get(word)
 
 
+_WRITTEN_YEAR = re.compile(
+    rf"(?<![\d.])\d{{1,2}}[./]\d{{1,2}}[./](?P<y>{_YEAR}|\d\d)(?![\d.])|(?<!\d)(?P<z>{_YEAR})(?!\d)"
+)
+
+
+def year_in_dates(date_texts: Iterable[str]) -> int | None:
+    """The first year written in date cells ("03.09.2023", "1. februar 2024"), else None."""
+    for text in date_texts:
+        m = _WRITTEN_YEAR.search(text)
+        if m:
+            return two_digit(m["y"]) if m["y"] else int(m["z"])
+    return None
+
+
 def in_school_year(first_year: int, month: int) -> int:
     """The calendar year of `month` in the school year that starts in August of first_year."""
     return first_year if month >= FIRST_MONTH_OF_SCHOOL_YEAR else first_year + 1
@@ -118,7 +132,9 @@ def choose_year(date_texts: Iterable[str], today: date | None) -> tuple[int, int
                     reading = date_grammar.read_dates(text, base)
                     first = reading.occurrences[0].first_day if reading.occurrences else first
                 prev = first
-            mismatches += sum(1 for k, _, _ in reading.problems if k is ProblemKind.WEEKDAY_MISMATCH)
+            mismatches += sum(
+                1 for k, _, _ in reading.problems if k is ProblemKind.WEEKDAY_MISMATCH
+            )
         key = (mismatches, abs(year - today.year), year)
         if best is None or key < best:
             best = key

@@ -168,7 +168,8 @@ def format_plan(plan: Plan) -> str:
     out = [
         f"{plan.title or '(untitled plan)'} — year {plan.year}",
         f"{len(plan.items)} items ({dated} dated, {len(plan.items) - dated} undated), "
-        f"{len(plan.people)} people; source {plan.source or '-'}",
+        f"{len(plan.people)} people; source {plan.source or '-'}"
+        + (f"; read as {plan.extra['format']}" if plan.extra.get("format") else ""),
     ]
     semester: object = object()
     for item in plan.items:

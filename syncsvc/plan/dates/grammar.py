@@ -68,6 +68,7 @@ _MONTH_NAMES = (
 )  # fmt: skip
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MIN_YEAR, _MAX_YEAR = 1900, 2199  # explicit years outside this are typos, not plans
+_MAX_ROLLED_RANGE_DAYS = 183  # a range into the next year longer than this runs backwards
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +228,16 @@ def _unit_occurrences(u: Unit, state: _YearState, cell: Cell, zone: ZoneInfo) ->
         try:
             if week:
                 last += timedelta(days=6)  # a week is Monday through Sunday
-            if last < first:
+            # "18. desember - 2. desember" is no year-long range into the next December: a
+            # range may run into the next year ("24. des - 2. januar"), but not that far.
+            backwards = (
+                not week
+                and hi > lo
+                and u.elems[hi].year is None
+                and last.year > first.year
+                and (last - first).days > _MAX_ROLLED_RANGE_DAYS
+            )
+            if last < first or backwards:
                 cell.problems.append(
                     (
                         ProblemKind.UNPARSED_DATE,

@@ -33,8 +33,8 @@ from syncsvc.domain.plan import (
     Status,
 )
 from syncsvc.plan.dates import grammar as date_grammar
-from syncsvc.plan.people import Directory, people_of_cells
 from syncsvc.plan.document import slug
+from syncsvc.plan.people import Directory, people_of_cells
 from syncsvc.plan.table import measures_of
 
 SCHEMA_VERSION = 1

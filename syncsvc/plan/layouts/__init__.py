@@ -1,0 +1,1 @@
+"""Layout readers: documents shaped as lists, grids or tables without known headers."""
