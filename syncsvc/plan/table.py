@@ -39,7 +39,7 @@ from syncsvc.plan.dates import grammar as date_grammar
 from syncsvc.plan.document import Cell, Document, Para, Row, clean, slug
 from syncsvc.plan.people import Directory, is_contact_heading, parse_contacts, people_of_cells
 from syncsvc.plan.rowdates import read_row_dates
-from syncsvc.plan.status import combine, take_status
+from syncsvc.plan.status import combine, might_have_status, take_status
 from syncsvc.plan.years import choose_year, in_school_year, school_year_of, year_in_dates
 
 ROLL_DAYS = 183  # a date this far before the latest one of its group is in the next year
@@ -283,8 +283,9 @@ class _ItemBuilder:
         """The item's occurrences in the right year: the row's own (a heading's), the
         semester's, the school year's, or the plan's rolled on past the end of the year."""
         main = raw.rows[0]
-        year = main.year or raw.semester_year or self.year
-        occurrences, reasons = self.dates(raw, key, year, status, problems=False)
+        year = base = main.year or raw.semester_year or self.year
+        found: list[Problem] = []
+        occurrences, reasons = self.dates(raw, key, year, status, found)
         if occurrences and main.year is None and raw.semester_year is None:
             first = occurrences[0].first_day
             if self.school_year is not None:
@@ -296,7 +297,10 @@ class _ItemBuilder:
                 ordered = raw.semester not in self.unordered
                 if ordered and latest is not None and (latest - first).days > ROLL_DAYS:
                     year += 1  # "Onsd. 29.1." after "Onsd. 27.11.": the plan ran into a new year
-        occurrences, reasons = self.dates(raw, key, year, status, problems=True)
+        if year != base:
+            found.clear()
+            occurrences, reasons = self.dates(raw, key, year, status, found)
+        self.problems.extend(found)
         if occurrences:
             # The item's first day: its own later dates (a list running into January) say
             # nothing about where the next item starts.
@@ -309,22 +313,25 @@ class _ItemBuilder:
         return occurrences, reasons, year
 
     def dates(
-        self, raw: _Raw, key: str, year: int, status: Status | None, *, problems: bool
+        self, raw: _Raw, key: str, year: int, status: Status | None, problems: list[Problem]
     ) -> tuple[tuple[Occurrence, ...], list[str]]:
         occurrences: list[Occurrence] = []
         reasons: list[str] = []
-        texts = raw.texts(Column.DATES) or [("", raw.rows[0])]
+        index = raw.header.index
+        weeks = Column.WEEK in index
+        texts = raw.texts(Column.DATES) or ([("", raw.rows[0])] if weeks else [])
+        month = raw.cell(raw.rows[0], Column.MONTH, main=True) if Column.MONTH in index else ""
         for n, (text, row) in enumerate(texts):
-            main = n == 0 and row is raw.rows[0]
-            week = raw.cell(row, Column.WEEK, main=main)
+            week = raw.cell(row, Column.WEEK, main=n == 0) if weeks else ""
             if not text and not week:
                 continue
+            time = raw.cell(row, Column.TIME, main=True) if Column.TIME in index else ""
             reading = read_row_dates(
                 text,
                 year,
                 week=week,
-                month=raw.cell(row, Column.MONTH, main=True),
-                time=raw.cell(row, Column.TIME, main=True),
+                month=month,
+                time=time,
                 status=combine(status, row.status),
                 tz=self.tz,
             )
@@ -337,8 +344,8 @@ class _ItemBuilder:
                         text,
                         year + 1,
                         week=week,
-                        month=raw.cell(row, Column.MONTH, main=True),
-                        time=raw.cell(row, Column.TIME, main=True),
+                        month=month,
+                        time=time,
                         status=combine(status, row.status),
                         tz=self.tz,
                     )
@@ -353,10 +360,9 @@ class _ItemBuilder:
             occurrences.extend(found)
             if reading.undated_reason:
                 reasons.append(reading.undated_reason)
-            if problems:
-                col = Column.DATES if text or Column.WEEK not in raw.header.index else Column.WEEK
-                for kind, sev, msg in reading.problems:
-                    self.problem(kind, sev, msg, self.where(raw, row, col), key)
+            col = Column.DATES if text or Column.WEEK not in raw.header.index else Column.WEEK
+            for kind, sev, msg in reading.problems:
+                problems.append(Problem(kind, sev, msg, self.where(raw, row, col), key))
         return tuple(occurrences), reasons
 
     def hints(self, raw: _Raw, key: str, year: int, occurrences: Sequence[Occurrence]) -> None:
@@ -397,9 +403,14 @@ def _row_status(raw: _Raw, main: Row, title_status: Status | None) -> Status | N
     status = combine(title_status, main.status)
     if status is Status.CANCELLED:
         return status
-    for col, i in raw.header.index.items():
-        if col in (Column.TITLE, Column.DATES, Column.TIME) or i >= len(main.cells):
-            continue
+    others = [
+        i
+        for col, i in raw.header.index.items()
+        if col not in (Column.TITLE, Column.DATES, Column.TIME) and i < len(main.cells)
+    ]
+    if not might_have_status(" ".join(main.cells[i].text for i in others)):
+        return status  # the hot path: no cell mentions a status word
+    for i in others:
         text = main.cells[i].text
         if text and len(text) <= 40:
             words = take_status(text)

@@ -105,8 +105,8 @@ def _runs(blocks: tuple[Block, ...]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     start: int | None = None
     for n, b in enumerate(blocks):
-        table_row = isinstance(b, Row) and sum(1 for c in b.cells if c.text.strip()) >= 2
-        blank = isinstance(b, Row) and not any(c.text.strip() for c in b.cells)
+        table_row = isinstance(b, Row) and len(b.cells) >= 2
+        blank = False
         if table_row and start is None:
             start = n
         elif not table_row and not blank and start is not None:
@@ -158,14 +158,16 @@ def read_tables(doc: Document) -> Document:
         out.extend(blocks[pos:start])
         pos = end
         run = [b for b in blocks[start:end] if isinstance(b, Row)]
-        texts = [[clean(c.text) for c in r.cells] for r in run]
-        if any(_known(t, r.line) for t, r in zip(texts, run, strict=True)):
-            out.extend(blocks[start:end])
-            active_width = max(len(t) for t in texts)
-            continue
-        if active_width is not None and max(len(t) for t in texts) <= active_width:
+        width = max(len(r.cells) for r in run)
+        if active_width is not None and width <= active_width:
             out.extend(blocks[start:end])  # more rows of the table above (after a heading)
             continue
+        if _has_known_header(run):
+            out.extend(blocks[start:end])
+            active_width = width
+            continue
+        # Only the rows the roles are worked out from are cleaned: big tables stay linear.
+        texts = [[clean(c.text) for c in r.cells] for r in run[: SAMPLE + 1]]
         head = texts[0] if texts and _header_like(texts[0]) else None
         body = [t for t in (texts[1:] if head else texts) if not is_separator(t)]
         roles = infer_roles(body[:SAMPLE])
@@ -192,13 +194,16 @@ def _semester_row(row: Row) -> bool:
     return len(filled) == 1 and semester_of(clean(filled[0])) is not None
 
 
+def _has_known_header(run: list[Row]) -> bool:
+    return any(_known([clean(c.text) for c in r.cells], r.line) for r in run)
+
+
 def tables_have_dates(doc: Document) -> bool:
     """Whether some table holds a column of dates (known header or content)."""
     for start, end in _runs(doc.blocks):
         run = [b for b in doc.blocks[start:end] if isinstance(b, Row)]
-        texts = [[clean(c.text) for c in r.cells] for r in run]
-        if any(_known(t, r.line) for t, r in zip(texts, run, strict=True)):
+        if _has_known_header(run):
             return True
-        if infer_roles(texts[:SAMPLE]) is not None:
+        if infer_roles([[clean(c.text) for c in r.cells] for r in run[:SAMPLE]]) is not None:
             return True
     return False
