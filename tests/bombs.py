@@ -3,6 +3,7 @@
 - `html_span_bomb`: ~162 KB of HTML whose first row's cells span thousands of rows and
   hundreds of columns each, followed by thousands of empty rows: a reader that materialises
   the grid builds hundreds of millions of cells.
+- `html_element_bomb`: a page of a million and a half empty elements.
 - `docx_paragraph_bomb`: a valid .docx whose body is millions of empty paragraphs; the zip
   is a few hundred KB and unpacks to just under what a whole-file size check would catch.
 - `SlowHeaderServer`: a plan server on 127.0.0.1 that accepts and then trickles its status
@@ -42,6 +43,11 @@ def html_span_bomb(cells: int = 2000, rows: int = 10_000) -> bytes:
     )
     row = "<td rowspan=65534 colspan=1000>x</td>" * cells
     return (head + row + "</tr>" + "<tr></tr>" * rows + "</table></body></html>").encode()
+
+
+def html_element_bomb(elements: int = 1_500_000) -> bytes:
+    """Under 10 MB of HTML that is nothing but tiny elements: each one a tree node."""
+    return b"<html><body>" + b"<i>" * elements + b"</body></html>"
 
 
 def docx_bytes(paragraphs_xml: list[bytes] | bytes, repeat: int = 1) -> bytes:

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from syncsvc.domain.errors import PlanError, Where
 from syncsvc.plan.document import Cell, Document, Para, Row
 
 _VOID = frozenset(
@@ -32,6 +33,18 @@ _CELL = frozenset({"td", "th"})
 _SECTION = frozenset({"thead", "tbody", "tfoot"})
 _MAX_SPAN = 1000
 _MAX_DEPTH = 200
+# What the document may grow to, checked while it is built: a plan is tens of columns and a
+# few thousand rows (a large one: ~1,000 rows x 15 columns). rowspan/colspan let a few bytes
+# stand for millions of grid cells, so the grid is what is counted, not the page's size.
+MAX_COLUMNS = 200  # grid columns in one row, spanned copies included
+MAX_CELLS = 100_000  # grid cells in all the page's tables together
+MAX_ELEMENTS = 400_000  # elements in the page (each is a tree node)
+
+
+class _Limit(Exception):
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
 
 
 @dataclass
@@ -49,6 +62,7 @@ class _TreeBuilder(HTMLParser):
         self.root = _Node("#root", {})
         self.stack: list[_Node] = [self.root]
         self.open: Counter[str] = Counter()  # open elements by tag: most lookups end here
+        self.elements = 0
 
     def _nearest(self, tags: frozenset[str], stop: frozenset[str]) -> int | None:
         if not any(self.open[t] for t in tags):
@@ -95,6 +109,12 @@ class _TreeBuilder(HTMLParser):
                 i = self._nearest(frozenset({"li"}), frozenset({"ul", "ol"}) | _CELL | table)
                 if i is not None:
                     self._close_to(i)
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise _Limit(
+                f"the HTML page has more than {MAX_ELEMENTS:,} elements"
+                f" (limit: {MAX_ELEMENTS:,} elements)"
+            )
         node = _Node(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
         # Past _MAX_DEPTH elements are flattened into their parent: the tree stays shallow
@@ -145,6 +165,7 @@ def _span(value: str | None) -> int:
 @dataclass
 class _Walker:
     rows: int = 0
+    cells: int = 0  # grid cells so far, for MAX_CELLS
     blocks: list[Row | Para] = field(default_factory=list)
     para: list[str] = field(default_factory=list)
 
@@ -216,6 +237,12 @@ class _Walker:
                 start = len(cells)
                 cells.append(Cell(text))
                 cells.extend(Cell("") for _ in range(min(colspan, 100) - 1))
+                if len(cells) > MAX_COLUMNS:
+                    raise _Limit(
+                        f"a table row is wider than {MAX_COLUMNS} columns"
+                        f" (limit: {MAX_COLUMNS} columns per row, spanned cells included)",
+                        self.rows,
+                    )
                 if rowspan > 1:
                     for k in range(len(cells) - start):
                         pending[start + k] = (rowspan - 1, text if k == 0 else "")
@@ -224,6 +251,13 @@ class _Walker:
                     _fill_spanned(cells, pending)
                 else:
                     cells.append(Cell(""))
+            self.cells += len(cells) + 1  # an empty row costs a little too
+            if self.cells > MAX_CELLS:
+                raise _Limit(
+                    f"the tables hold more than {MAX_CELLS:,} cells, spanned copies included"
+                    f" (limit: {MAX_CELLS:,} cells)",
+                    self.rows,
+                )
             self.blocks.append(Row(tuple(cells), self.rows))
 
 
@@ -239,10 +273,13 @@ def _fill_spanned(cells: list[Cell], pending: dict[int, tuple[int, str]]) -> Non
 
 
 def read_html_table(text: str, name: str) -> Document:
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    walker = _Walker()
-    walker.walk(builder.root)
-    walker.flush()
+    try:
+        builder = _TreeBuilder()
+        builder.feed(text)
+        builder.close()
+        walker = _Walker()
+        walker.walk(builder.root)
+        walker.flush()
+    except _Limit as err:
+        raise PlanError(str(err), where=Where(name, err.row)) from None
     return Document(name, tuple(walker.blocks), "table-html")
