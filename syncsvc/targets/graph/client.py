@@ -235,7 +235,7 @@ class GraphClient:
 
     # --- batches ------------------------------------------------------------------------------
     def batch(self, requests: Sequence[SubRequest]) -> dict[str, SubResponse]:
-        """Send in batches of at most 20; retry only sub-requests that failed with 429/5xx."""
+        """Send in batches of at most 20; retry only sub-requests that failed with 429/5xx/424."""
         results: dict[str, SubResponse] = {}
         for start in range(0, len(requests), BATCH_LIMIT):
             results.update(self._one_batch(requests[start : start + BATCH_LIMIT]))
