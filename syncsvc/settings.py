@@ -133,6 +133,8 @@ class HttpSettings(_Strict):
     # Absolute subscribe links (webcal://, https://) use this; without it the agenda's links
     # are relative. The request's Host header is never used.
     public_base_url: str | None = None
+    # Who may show /embed in a frame (CSP frame-ancestors): "*" or origins, space-separated.
+    embed_frame_ancestors: str = Field(default="*", pattern=r"^[A-Za-z0-9*:/.' _-]+$")
     # /metrics names calendars (person calendars too): it needs the admin token unless this
     # is set (e.g. when the listener is only reachable from the monitoring network).
     public_metrics: bool = False

@@ -1,4 +1,4 @@
-"""The agenda page's pure parts: feed parsing, upcoming filter, Norwegian dates, escaping."""
+"""The agenda's data: feed parsing, the upcoming filter, Norwegian date text."""
 
 from __future__ import annotations
 
@@ -8,17 +8,13 @@ import pytest
 
 from syncsvc.web.agenda import (
     AgendaEvent,
-    AgendaLinks,
     day_text,
     month_heading,
     parse_feed,
-    render_agenda,
     upcoming,
     when_text,
 )
-from tests.feedsample import NOW, OSLO, SCRIPT_TITLE, feed_bytes
-
-LINKS = AgendaLinks("webcal://example.org/hva-skjer.ics", "/hva-skjer.ics")
+from tests.feedsample import NOW, OSLO, feed_bytes
 
 
 def _ev(start: date | datetime, end: date | datetime) -> AgendaEvent:
@@ -86,23 +82,3 @@ def test_upcoming_keeps_ongoing_and_future_events_only() -> None:
     assert "Tirsdagsmøte (vår)" not in names
     assert names[0] == "Lesefestival"  # 9–11 September, under way on the 10th
     assert "Biblioteksjefmøte" in names
-
-
-def test_render_groups_by_month_marks_tentative_and_escapes_text() -> None:
-    events = upcoming(parse_feed(feed_bytes(), OSLO), NOW)
-    page = render_agenda(events, title="Hva skjer <i>", links=LINKS, today=NOW.date())
-    assert page.index("September 2024") < page.index("Oktober 2024")
-    assert "foreløpig" in page
-    assert "<script>" not in page
-    assert "&lt;script&gt;" in page
-    assert "Hva skjer &lt;i&gt;" in page
-    assert 'href="webcal://example.org/hva-skjer.ics"' in page
-    assert "tirsdag 17. september" in page
-    assert "kl. 10.00–11.30" in page
-    assert 'name="viewport"' in page
-    assert SCRIPT_TITLE not in page
-
-
-def test_render_without_events_says_so() -> None:
-    page = render_agenda([], title="Hva skjer", links=LINKS, today=NOW.date())
-    assert "Ingen kommende arrangementer" in page

@@ -16,8 +16,9 @@ from syncsvc.domain.changes import CalendarReport, Change, ChangeKind, Outcome, 
 from syncsvc.settings import Settings
 from syncsvc.state.sqlite import SqliteState
 from syncsvc.web import WebContext, make_server, serve_in_thread
-from syncsvc.web.agenda import CONTENT_SECURITY_POLICY
 from syncsvc.web.metrics import Metrics
+from syncsvc.web.public_data import anchor
+from syncsvc.web.public_page import content_security_policy
 from tests.feedsample import NOW, web_settings, write_feed
 
 TOKEN = "s3cret-token-for-the-web-tests-0123"
@@ -184,8 +185,11 @@ def test_agenda_page_headers_links_and_escaping(make: Callable[..., Server]) -> 
     page = srv.client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
-    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-    assert "script-src" not in CONTENT_SECURITY_POLICY  # default-src 'none' forbids scripts
+    csp = page.headers["content-security-policy"]
+    assert csp == content_security_policy(embed=False)
+    assert "default-src 'none'" in csp  # no script may run
+    assert "script-src" not in csp
+    assert "frame-ancestors 'none'" in csp
     assert 'href="webcal://kalender.example.no/bibliotek/hva-skjer.ics"' in page.text
     assert 'href="https://kalender.example.no/bibliotek/hva-skjer.ics"' in page.text
     assert "<script>" not in page.text
@@ -204,6 +208,51 @@ def test_agenda_links_are_relative_without_public_base_url(
     assert "webcal:" not in page.text  # a webcal link needs a host: only with the base URL
     again = srv.client.get("/", headers={"Host": "other.example"})
     assert again.content == page.content  # the page does not depend on Host
+
+
+def test_month_pages_embed_view_and_single_event_files(make: Callable[..., Server]) -> None:
+    srv = make(base_url="https://kalender.example.no/bibliotek/")
+    write_feed(srv.settings)
+    june = srv.client.get("/", params={"maaned": "2024-06"})
+    assert june.status_code == 200
+    assert "Tirsdagsmøte (vår)" in june.text  # past events are there month by month
+    assert "Tirsdagsmøte (vår)" not in srv.client.get("/").text
+    bogus = srv.client.get("/", params={"maaned": "<script>"})
+    assert bogus.status_code == 200
+    assert bogus.content == srv.client.get("/").content  # unknown month: the upcoming view
+
+    embed = srv.client.get("/embed")
+    assert embed.status_code == 200
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+    assert "Forfatterbesøk" in embed.text
+    assert "<header>" not in embed.text
+
+    name = anchor("test-2@syncsvc.local")  # Forfatterbesøk in tests/feedsample.py
+    one = srv.client.get(f"/hva-skjer/{name}.ics")
+    assert one.status_code == 200
+    assert one.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert one.headers["content-disposition"] == f'attachment; filename="{name}.ics"'
+    assert one.content.count(b"BEGIN:VEVENT") == 1
+    assert b"SUMMARY:Forfatterbes" in one.content
+    assert f"https://kalender.example.no/bibliotek/hva-skjer/{name}.ics" in srv.client.get("/").text
+    for missing in ("e-000000000000.ics", name, "x.ics", "..%2Fstate.sqlite3"):
+        assert srv.client.get(f"/hva-skjer/{missing}").status_code == 404
+
+
+def test_embed_frame_ancestors_are_configurable(tmp_path: Path) -> None:
+    settings = web_settings(tmp_path)
+    http = settings.http.model_copy(update={"embed_frame_ancestors": "https://bib.example.no"})
+    srv = Server(
+        settings.model_copy(update={"http": http}), SqliteState(tmp_path / "s"), Clock(NOW)
+    )
+    try:
+        write_feed(srv.settings)
+        csp = srv.client.get("/embed").headers["content-security-policy"]
+        assert "frame-ancestors https://bib.example.no" in csp
+        assert "frame-ancestors 'none'" in srv.client.get("/").headers["content-security-policy"]
+    finally:
+        srv.close()
+        srv.store.close()
 
 
 def test_health_and_readiness(make: Callable[..., Server]) -> None:

@@ -25,11 +25,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from syncsvc.web.agenda import CONTENT_SECURITY_POLICY
 from syncsvc.web.context import WebContext
 from syncsvc.web.feed import not_modified
 from syncsvc.web.guard import AttemptLimiter, check_framing
 from syncsvc.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from syncsvc.web.public_data import single_event_ics
+from syncsvc.web.public_page import content_security_policy
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +46,8 @@ def build_app(ctx: WebContext) -> ASGIApp:
     table = [
         Route(ctx.settings.feed.url_path, routes.feed, methods=["GET", "HEAD", "OPTIONS"]),
         Route("/", routes.agenda, methods=["GET", "HEAD"]),
+        Route("/embed", routes.agenda, methods=["GET", "HEAD"]),
+        Route(ctx.event_path_prefix() + "{name:str}", routes.event_ics, methods=["GET", "HEAD"]),
         Route("/healthz", routes.healthz, methods=["GET", "HEAD"]),
         Route("/readyz", routes.readyz, methods=["GET", "HEAD"]),
     ]
@@ -114,8 +117,11 @@ class _Routes:
         return Response(snapshot.body, 200, headers, "text/calendar; charset=utf-8")
 
     def agenda(self, request: Request) -> Response:
+        embed = request.url.path == "/embed"
         headers = {
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "Content-Security-Policy": content_security_policy(
+                embed=embed, frame_ancestors=self.ctx.settings.http.embed_frame_ancestors
+            ),
             "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-cache",
         }
@@ -126,8 +132,24 @@ class _Routes:
                 "Kalenderen er ikke klar ennå. Prøv igjen om litt.\n",
                 {**headers, "Retry-After": "60"},
             )
-        page = self.ctx.agenda(snapshot)
+        month = request.query_params.get("maaned")
+        page = self.ctx.agenda(snapshot, month=month, embed=embed)
         return Response(page, 200, headers, "text/html; charset=utf-8")
+
+    def event_ics(self, request: Request) -> Response:
+        """One event of the feed as its own .ics ("Legg til i min kalender")."""
+        name = str(request.path_params["name"])
+        stem = name[: -len(".ics")] if name.endswith(".ics") else ""
+        snapshot = self.ctx.feed.load()
+        data = single_event_ics(snapshot.body, stem) if snapshot and stem else None
+        if data is None:
+            return _text(404, "not found\n")
+        headers = {
+            "Content-Disposition": f'attachment; filename="{stem}.ics"',
+            "Cache-Control": "no-cache",
+            "Access-Control-Allow-Origin": "*",
+        }
+        return Response(data, 200, headers, "text/calendar; charset=utf-8")
 
     async def healthz(self, request: Request) -> Response:
         return _text(200, "ok\n")
@@ -205,11 +227,21 @@ class _Edge:
     def __init__(self, app: ASGIApp, ctx: WebContext) -> None:
         self.app = app
         self.ctx = ctx
-        self.known = {"/", "/healthz", "/readyz", "/metrics", "/admin/sync", "/admin/status"}
+        self.known = {
+            "/",
+            "/embed",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/admin/sync",
+            "/admin/status",
+        }
 
     def _endpoint(self, path: str) -> str:
         if path == self.ctx.settings.feed.url_path:
             return "feed"
+        if path.startswith(self.ctx.event_path_prefix()):
+            return "event"
         return path if path in self.known else "other"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -15,9 +15,13 @@ from zoneinfo import ZoneInfo
 
 from syncsvc.settings import Settings
 from syncsvc.state.sqlite import SqliteState
-from syncsvc.web.agenda import AgendaLinks, parse_feed, render_agenda, upcoming
+from syncsvc.web.agenda import AgendaEvent, parse_feed
 from syncsvc.web.feed import FeedFile, FeedSnapshot
 from syncsvc.web.metrics import Metrics
+from syncsvc.web.public_data import parse_month, select
+from syncsvc.web.public_page import PageLinks, page
+
+_PAGE_CACHE = 64  # rendered pages kept (views x embed) before the cache starts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,8 @@ class WebContext:
 
     def __post_init__(self) -> None:
         self.feed = FeedFile(self.settings.data_path(self.settings.feed.path))
-        self._agenda_cache: tuple[tuple[str, str], bytes] | None = None
+        self._parsed: tuple[str, list[AgendaEvent]] | None = None
+        self._pages: dict[tuple[str, str, str, bool], bytes] = {}
         self._agenda_lock = threading.Lock()
 
     @property
@@ -69,33 +74,62 @@ class WebContext:
             )
         return Readiness(True, "ready", f"last sync ok at {finished.isoformat()}")
 
-    def links(self) -> AgendaLinks:
-        """Subscribe and download links: absolute from `public_base_url`, else relative (and
-        no webcal link, which needs a host). The request's Host never reaches the page."""
-        url_path = self.settings.feed.url_path
+    def links(self) -> PageLinks:
+        """The page's links: absolute from `public_base_url`, else relative (and no webcal
+        link, which needs a host). The request's Host never reaches the page."""
+        url_path, events = self.settings.feed.url_path, self.event_path_prefix()
         base = self.settings.http.public_base_url
         if not base:
-            return AgendaLinks(None, url_path)
+            return PageLinks("/", url_path, None, events)
         parts = urlsplit(base.rstrip("/"))
-        download = f"{parts.scheme}://{parts.netloc}{parts.path}{url_path}"
-        return AgendaLinks(f"webcal://{parts.netloc}{parts.path}{url_path}", download)
+        root = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        return PageLinks(
+            f"{root}/",
+            f"{root}{url_path}",
+            f"webcal://{parts.netloc}{parts.path}{url_path}",
+            f"{root}{events}",
+        )
 
-    def agenda(self, snapshot: FeedSnapshot) -> bytes:
+    def event_path_prefix(self) -> str:
+        """Where single-event files are served: /hva-skjer/<anchor>.ics for /hva-skjer.ics."""
+        url_path = self.settings.feed.url_path
+        stem = url_path[: -len(".ics")] if url_path.endswith(".ics") else url_path.rstrip("/")
+        return f"{stem}/"
+
+    def _events(self, snapshot: FeedSnapshot, zone: ZoneInfo) -> list[AgendaEvent]:
+        # Parsed once per feed version: every page view and month reads the same list.
+        with self._agenda_lock:
+            if self._parsed is not None and self._parsed[0] == snapshot.etag:
+                return self._parsed[1]
+        events = parse_feed(snapshot.body, zone)
+        with self._agenda_lock:
+            self._parsed = (snapshot.etag, events)
+        return events
+
+    def agenda(
+        self, snapshot: FeedSnapshot, *, month: str | None = None, embed: bool = False
+    ) -> bytes:
+        """The "Hva skjer" page (upcoming, or one month with `month` = "2024-10")."""
         zone = ZoneInfo(self.settings.plan.timezone)
         now = self.clock().astimezone(zone)
-        # Cached per feed version and minute: re-parsing per request is wasted work.
-        key = (snapshot.etag, now.strftime("%Y%m%d%H%M"))
+        chosen = parse_month(month)
+        # Cached per feed version, minute and view: rendering per request is wasted work.
+        key = (snapshot.etag, now.strftime("%Y%m%d%H%M"), str(chosen), embed)
         with self._agenda_lock:
-            if self._agenda_cache and self._agenda_cache[0] == key:
-                return self._agenda_cache[1]
-        events = upcoming(parse_feed(snapshot.body, zone), now)
-        page = render_agenda(
-            events,
+            cached = self._pages.get(key)
+            if cached is not None:
+                return cached
+        view = select(self._events(snapshot, zone), now, chosen)
+        body = page(
+            view,
             title=self.settings.feed.title,
             links=self.links(),
-            today=now.date(),
+            now=now,
+            embed=embed,
             updated=snapshot.last_modified.astimezone(zone),
         ).encode()
         with self._agenda_lock:
-            self._agenda_cache = (key, page)
-        return page
+            if len(self._pages) >= _PAGE_CACHE:
+                self._pages.clear()  # a new minute or feed: the old entries are stale anyway
+            self._pages[key] = body
+        return body
