@@ -141,6 +141,7 @@ class HttpSettings(_Strict):
     # Limits on what a client can hold or send (see docs/OPERATIONS.md, "HTTP limits").
     idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    response_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     max_connections: int = Field(default=512, ge=8, le=100_000)
     max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
     max_body_bytes: int = Field(default=1024, ge=0, le=1_048_576)  # POST only; GET: none

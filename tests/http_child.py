@@ -1,6 +1,7 @@
 """The web server alone in a child process, for the raw-socket probes and the HTTP bench.
 
-    python -m tests.http_child DATA_DIR [--nofile N] [--idle S] [--header S] [--max-connections N]
+    python -m tests.http_child DATA_DIR [--nofile N] [--idle S] [--header S] [--response S]
+                               [--max-connections N]
                                [--token T] [--feed-bytes N] [--failed-run]
 
 Writes a feed into DATA_DIR, lowers RLIMIT_NOFILE if asked (as systemd's LimitNOFILE would),
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--nofile", type=int)
     parser.add_argument("--idle", type=float)
     parser.add_argument("--header", type=float)
+    parser.add_argument("--response", type=float)
     parser.add_argument("--max-connections", type=int)
     parser.add_argument("--token")
     parser.add_argument("--feed-bytes", type=int, default=0)
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     for key, value in (
         ("idle_timeout_seconds", args.idle),
         ("header_timeout_seconds", args.header),
+        ("response_timeout_seconds", args.response),
         ("max_connections", args.max_connections),
     ):
         if value is not None:

@@ -413,6 +413,14 @@ def test_get_with_a_body_is_refused_and_the_connection_closed(make: Callable[...
         "/admin/sync", content=b"x" * 5000, headers={"Authorization": f"Bearer {TOKEN}"}
     )
     assert too_big.status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        yield b"x=1"
+
+    chunked = srv.client.post(
+        "/admin/sync", content=chunks(), headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert chunked.status_code == 411
     assert srv.triggers == []
 
 

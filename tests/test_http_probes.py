@@ -280,6 +280,27 @@ def test_idle_and_trickling_connections_are_closed(tmp_path: Path) -> None:
     assert_only_structured_logs(stderr)
 
 
+def test_a_client_that_stops_reading_is_closed(tmp_path: Path) -> None:
+    child = start(tmp_path, "--feed-bytes", "8000000", "--response", "1")
+    try:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(5)
+        sock.connect(("127.0.0.1", child.port))
+        with sock:
+            sock.sendall(b"GET /hva-skjer.ics HTTP/1.1\r\nHost: probe\r\n\r\n")
+            assert sock.recv(5) == b"HTTP/"
+            # Read nothing more until the server has had time to give up on us.
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                time.sleep(0.2)  # the client's own pace, as a stalled reader would have
+            received = len(read_to_eof(sock, limit=10))
+        assert received < 8_000_000  # cut off: the rest of the answer was never sent
+    finally:
+        stderr = child.stop()
+    assert_only_structured_logs(stderr)
+
+
 def _reset(sock: socket.socket) -> None:
     """Close with RST instead of FIN, as a client that crashes or gives up does."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -265,7 +265,7 @@ class _Edge:
         refusal = check_framing(method, scope["headers"], self.ctx.settings.http.max_body_bytes)
         try:
             if refusal is not None:
-                log.info("http.refused", reason=refusal.reason, method=method)
+                log.debug("http.refused", reason=refusal.reason, method=method)
                 response = _text(refusal.status, f"{refusal.reason}\n", {"Connection": "close"})
                 await response(scope, receive, sending)
             else:

@@ -20,7 +20,7 @@ BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    status: int  # 400 or 413; the connection is closed after it
+    status: int  # 400, 411 or 413; the connection is closed after it
     reason: str  # one word, also the log field
 
 
@@ -45,7 +45,10 @@ def check_framing(
     has_body = chunked or (length or 0) > 0
     if has_body and method in BODYLESS:
         return Refusal(400, "body_not_allowed")
-    if (length or 0) > max_body_bytes or (chunked and max_body_bytes == 0):
+    if chunked:
+        # Our few bodies are small forms: a body of unknown length is not worth reading.
+        return Refusal(411, "length_required")
+    if (length or 0) > max_body_bytes:
         return Refusal(413, "body_too_large")
     return None
 

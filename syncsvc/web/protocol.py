@@ -7,6 +7,7 @@ This subclass adds, per connection:
 
 - an idle deadline while no request has started (fresh or kept-alive connection);
 - a header deadline from the first byte of a request until its headers are complete;
+- a response deadline from then until the answer has been handed to the socket;
 - a cap on open connections: past it, the connection that has waited longest without a
   request in progress is closed to make room, so a flood of half-open clients cannot lock
   out a real one (the newest connection is refused only when every slot is busy serving).
@@ -34,6 +35,7 @@ class ConnectionLimits:
     idle_timeout: float  # seconds a connection may sit without starting a request
     header_timeout: float  # seconds from a request's first byte to the end of its headers
     max_connections: int  # open connections, all clients together
+    response_timeout: float  # seconds from the end of a request's headers to its answer sent
 
 
 class LimitedH11Protocol(H11Protocol):
@@ -44,7 +46,8 @@ class LimitedH11Protocol(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # "idle": no request started; "headers": a request's head is arriving; "busy": the
-        # app is answering. Only idle and headers connections may be closed to make room.
+        # app is answering; "draining": the answer waits in our buffer for the client. Only
+        # idle and headers connections may be closed to make room.
         self._phase = "idle"
         self._waiting_since = time.monotonic()
         self._deadline: asyncio.TimerHandle | None = None
@@ -61,9 +64,16 @@ class LimitedH11Protocol(H11Protocol):
 
     def _expire(self, reason: str) -> None:
         self._deadline = None
-        if not self.transport.is_closing():
-            log.debug("http.connection_closed", reason=reason)
+        log.debug("http.connection_closed", reason=reason)
+        if reason == "response_timeout":
+            # close() would wait for the client to take what is buffered: drop it instead.
+            self.transport.abort()
+        elif not self.transport.is_closing():
             self.transport.close()
+
+    def _idle(self) -> None:
+        self._phase, self._waiting_since = "idle", time.monotonic()
+        self._arm(self.limits.idle_timeout, "idle_timeout")
 
     # --- uvicorn hooks ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -93,16 +103,26 @@ class LimitedH11Protocol(H11Protocol):
         before = self.cycle
         super().handle_events()
         if self.cycle is not before and self.cycle is not None and self._phase != "busy":
-            # A request's headers are complete; the app owns the connection until it answers.
+            # A request's headers are complete; the app has this long to answer and the client
+            # to take the answer (a client that stops reading would hold the slot forever).
             self._phase = "busy"
-            self._disarm()
+            self._arm(self.limits.response_timeout, "response_timeout")
 
     def on_response_complete(self) -> None:
-        self._phase, self._waiting_since = "idle", time.monotonic()
-        self._arm(self.limits.idle_timeout, "idle_timeout")
+        if self.flow.write_paused:
+            # The answer is still in our buffer, past the high-water mark: the response
+            # deadline keeps running until the client has taken it (resume_writing).
+            self._phase = "draining"
+        else:
+            self._idle()
         # uvicorn arms its own keep-alive timer here too (same length), then handles any
         # pipelined request already buffered, which moves us to "busy" again.
         super().on_response_complete()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._phase == "draining":
+            self._idle()
 
     # --- the connection cap ----------------------------------------------------------------
     def _make_room(self) -> None:
@@ -113,7 +133,7 @@ class LimitedH11Protocol(H11Protocol):
             if (
                 isinstance(conn, LimitedH11Protocol)
                 and conn is not self
-                and conn._phase != "busy"
+                and conn._phase in ("idle", "headers")
                 and not conn.transport.is_closing()
                 and (victim is None or conn._waiting_since < victim._waiting_since)
             ):

@@ -67,6 +67,7 @@ class HttpServer:
             idle_timeout=http.idle_timeout_seconds,
             header_timeout=http.header_timeout_seconds,
             max_connections=connection_cap(http.max_connections, http.backlog),
+            response_timeout=http.response_timeout_seconds,
         )
         self.limits = limits
         config = uvicorn.Config(
