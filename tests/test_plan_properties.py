@@ -11,9 +11,14 @@ from hypothesis import strategies as st
 from syncsvc.domain.errors import PlanError
 from syncsvc.domain.plan import Plan
 from syncsvc.plan.load import read_plan_bytes
+from tests.corpus_forms import build
 from tests.plan_docs import SEED_LINES, seed_docx
+from tests.test_corpus import CORPUS
 
-FORMATS = ["auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"]
+FORMATS = [
+    *("auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"),
+    *("list-text", "grid-text", "table-csv", "xlsx", "ods", "odt", "pdf", "list-html"),
+]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text built from plan-like pieces reaches deep into the readers, not just their first check.
@@ -36,6 +41,26 @@ _PIECES = st.sampled_from(
         "v/Tone og ",
         "Team: ",
         "Kontaktpersoner ved spørsmål:\nTone T tone@x.no\n",
+        # The list, grid and inferred-table shapes of other plans.
+        "Haust 22 / Vår 23\n",
+        "22     Formannskap\n",
+        "4.\nForeldremøte\n",
+        "Veke 41. 9. - 13. oktober  - haustferie\n",
+        "Lokalstyret\nTirsdag 16. januar\n",
+        " 1. Torsdag 15.08.19 ",
+        "– AVLYST",
+        "Ca. ",
+        "(bruker å være)",
+        "Utvalg\tJan.\tFeb.\tMar.\tApr.\tMai\tJuni\n",
+        "17. septmber",
+        "18. desember - 2. desember",
+        "1. marsKvinesdal",
+        "Søndag 8.",
+        "22.-1.",
+        "Dato;Tid;Arrangement\n",
+        "03.09.2023;18.00 – 20.00;Messe\n",
+        "%PDF-1.4\n",
+        "begge dager fra kl 07.30 – 09.00",
     ]
 )
 _PLANLIKE = st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=30).map("".join)
@@ -61,7 +86,7 @@ def test_any_bytes(fmt: str, data: bytes) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("name", ["plan.txt", "plan.html", "plan.yaml", "plan.toml"])
+@pytest.mark.parametrize("name", ["plan.txt", "plan.html", "plan.yaml", "plan.csv"])
 @FAST
 @given(text=_PLANLIKE)
 def test_any_planlike_text(fmt: str, name: str, text: str) -> None:
@@ -78,6 +103,20 @@ def test_damaged_docx(cut: int, junk: bytes) -> None:
 @functools.cache
 def _docx() -> bytes:
     return seed_docx()
+
+
+@functools.cache
+def _binary(form: str) -> bytes:
+    source = next(CORPUS.glob(f"*.{form}.txt"))
+    return build(source)[1]
+
+
+@pytest.mark.parametrize("form", ["xlsx", "ods", "pdf"])
+@FAST
+@given(cut=st.integers(min_value=0, max_value=6000), junk=st.binary(max_size=50))
+def test_damaged_spreadsheets_and_pdfs(form: str, cut: int, junk: bytes) -> None:
+    data = _binary(form)
+    _read(data[:cut] + junk + data[cut + len(junk) :], "auto", f"plan.{form}")
 
 
 def test_deep_nesting_is_an_error_not_a_crash() -> None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from syncsvc.domain.norwegian import MONTH_NAMES
 from syncsvc.domain.plan import Status
-from syncsvc.plan.dates.lexer import WEEK_WORDS, WEEKDAYS, WEEKDAYS_DOTTED, Kind, tokenize
-from syncsvc.plan.dates.parse import Cell, attach, parse_units
+from syncsvc.plan.dates.lexer import WEEK_WORDS, WEEKDAYS, WEEKDAYS_DOTTED, Kind, Token, tokenize
+from syncsvc.plan.dates.parse import Cell, Unit, attach, parse_units
 from syncsvc.plan.status import combine, take_status
 
 _MONTHS = "|".join(MONTH_NAMES)
@@ -43,11 +43,18 @@ _DAY_ONLY = re.compile(
     re.I,
 )
 _SHARED_TIME = re.compile(r"\b(?:begge|alle|båe)\s+(?:dag\w*|kveld\w*|gang\w*)\b", re.I)
-_SENTENCE = re.compile(r"(?<=[^\W\d_]{3})[.!](?=\s+[A-ZÆØÅ])|(?<=\))\.?(?=\s+[A-ZÆØÅ])")
+# A sentence ends at ". " before a capital letter, after a word, a number ("kl. 18. Foreldremøte
+# for alle", "2024. Første skoledag") or a bracket; not before a month or weekday ("17. Mai").
+_SENTENCE = re.compile(
+    rf"(?<=[^\W_]{{2}})[.!](?=\s+(?!(?i:{_MONTHS}|{_WEEKDAY})\b)[A-ZÆØÅ])"
+    rf"|(?<=\))\.?(?=\s+(?!(?i:{_MONTHS}|{_WEEKDAY})\b)[A-ZÆØÅ])"
+)
 _ABBREVIATIONS = frozenset({"ca", "kl", "nr", "evt", "bl.a", "f.eks", "jf", "mm", "osv", "inkl"})
 _EDGE = " \t-–—:;,/|·•"
 _EMPTY_BRACKETS = re.compile(r"\(\s*[-–—,;:.]?\s*\)|\[\s*\]")
-_DANGLING = re.compile(r"(?:\s|^)(?:fra|frå|fra og med|frå og med|f\.o\.m\.?|kl\.?)\s*$", re.I)
+_DANGLING = re.compile(
+    r"(?:\s|^)(?:fra|frå|fra og med|frå og med|f\.o\.m\.?|kl\.?|i|på|til|den|om|fom|tom)\s*$", re.I
+)
 _LEADING_WORD = re.compile(r"^(?:den|og)\s+", re.I)
 
 
@@ -60,6 +67,7 @@ class DatedLine:
     notes: str  # what follows the title's sentence
     status: Status | None  # from status words in the line (cancelled, tentative)
     unknown_status: tuple[str, ...] = ()
+    date_first: bool = True  # the line starts with its date (not "Høstferie 7.-11. oktober")
 
 
 def strip_list_marks(text: str) -> str:
@@ -104,6 +112,17 @@ def _first_sentence(text: str, after: int) -> int:
     return len(text)
 
 
+def _letters_between(line: str, toks: list[Token], units: list[Unit], cut: int) -> bool:
+    """Whether the text up to `cut` holds words besides its dates and times."""
+    spans = [(toks[u.first].start, toks[u.last].end) for u in units]
+    for t in toks:
+        if t.end > cut:
+            break
+        if t.kind is Kind.WORD and not any(a <= t.start < b for a, b in spans):
+            return True
+    return False
+
+
 def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
     """The dates, title and notes of a list line; None when the line holds no date."""
     line = complete_days(strip_list_marks(text).strip(), month)
@@ -113,9 +132,12 @@ def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
     units = parse_units(toks)
     if not units:
         return None
-    # The title is the sentence that holds the first date; what follows is notes.
+    # The title is the sentence that holds the first date (or, when that sentence is only the
+    # date, "Onsdag 1. mai 2024. Arbeidernes dag", the next one); what follows is notes.
     first_end = toks[units[0].last].end
     cut = _first_sentence(line, first_end)
+    if cut < len(line) and not _letters_between(line, toks, units, cut):
+        cut = _first_sentence(line, cut + 1)
     head, notes = line[:cut], line[cut:].strip(" .")
     if cut < len(line):
         toks = [t for t in toks if t.end <= cut]
@@ -159,21 +181,28 @@ def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
         title=titled.text,
         notes=notes,
         status=status,
-        unknown_status=words.unknown + titled.unknown,
+        unknown_status=tuple(dict.fromkeys(words.unknown + titled.unknown)),
+        date_first=toks[units[0].first].start == 0,
     )
 
 
 def _title(head: str, removed: list[tuple[int, int]]) -> str:
+    # A word left hanging before a date or time that ended the line ("fra [kl. 15:30]",
+    # "sommerstengt i [uke 28 og 29]") goes with it; "lagar til" stays.
+    hanging = any(end >= len(head.rstrip(" .,;:)")) for _, end in removed)
     chars = list(head)
     for start, end in removed:
         chars[start:end] = " " * (end - start)
     text = _SHARED_TIME.sub(" ", "".join(chars))
     text = _EMPTY_BRACKETS.sub(" ", text)
     text = " ".join(text.split())
-    text = _DANGLING.sub("", text)
+    if hanging:
+        text = _DANGLING.sub("", text)
     text = text.strip(_EDGE)
     text = _LEADING_WORD.sub("", text)
     text = _EMPTY_BRACKETS.sub(" ", text).strip(_EDGE + ".")
+    if hanging:
+        text = _DANGLING.sub("", text).strip(_EDGE + ".")
     return " ".join(text.split())
 
 

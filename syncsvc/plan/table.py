@@ -453,6 +453,26 @@ def _plan_year(
     return chosen[0], None, problem
 
 
+def _weekdays_contradict(
+    doc: Document, reading: _Reading, plan_year: int, found: list[Problem]
+) -> Problem | None:
+    """A plan year that its weekdays contradict ("Mars 2023" over 2024's weekdays)."""
+    wrong = sum(1 for p in found if p.kind is ProblemKind.WEEKDAY_MISMATCH)
+    if wrong < 2:
+        return None  # one wrong weekday is a typo, reported where it is
+    texts = [raw.joined(Column.DATES) for raw in reading.raws if raw.rows[0].year is None]
+    chosen = choose_year(texts, date(plan_year, 6, 1))
+    if chosen is None or chosen[0] == plan_year or chosen[2] >= wrong:
+        return None
+    return Problem(
+        ProblemKind.YEAR,
+        Severity.ERROR,
+        f"{wrong} weekdays do not match {plan_year}, the year the plan gives; the weekdays of "
+        f"its dates fit {chosen[0]}: is the year in the title or heading right?",
+        Where(doc.name),
+    )
+
+
 def build_plan(
     doc: Document,
     *,
@@ -481,6 +501,9 @@ def build_plan(
     problems = [*doc.problems, *reading.problems, *builder.problems]
     if how is not None:
         problems.insert(0, how)
+    contradiction = _weekdays_contradict(doc, reading, plan_year, builder.problems)
+    if contradiction is not None:
+        problems.insert(0, contradiction)
     return Plan(
         title=doc.title or reading.title or "",
         year=plan_year,

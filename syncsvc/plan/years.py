@@ -107,8 +107,8 @@ def in_school_year(first_year: int, month: int) -> int:
     return first_year if month >= FIRST_MONTH_OF_SCHOOL_YEAR else first_year + 1
 
 
-def choose_year(date_texts: Iterable[str], today: date | None) -> tuple[int, int] | None:
-    """The year the weekdays in the date texts agree with: (year, dates checked), or None.
+def choose_year(date_texts: Iterable[str], today: date | None) -> tuple[int, int, int] | None:
+    """The year the weekdays in the date texts agree with: (year, dates checked, mismatches).
 
     Candidates are the years from one before to two after `today`; the one with the fewest
     weekday mismatches wins, the nearest to today on a tie. None without weekdays or `today`.
@@ -139,7 +139,7 @@ def choose_year(date_texts: Iterable[str], today: date | None) -> tuple[int, int
         if best is None or key < best:
             best = key
     assert best is not None
-    return best[2], len(texts)
+    return best[2], len(texts), best[0]
 
 
 _WEEKDAY_HINT = re.compile(

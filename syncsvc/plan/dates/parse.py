@@ -150,9 +150,14 @@ def _parse_chain(toks: list[Token], i: int) -> tuple[list[Elem], list[Kind], int
             if _kind(toks, i) is not Kind.RANGE:
                 break
         elif _kind(toks, i) not in (Kind.RANGE, Kind.AND):
-            if _day_number(toks[i]) is None if i < len(toks) else True:
+            if (
+                i >= len(toks)
+                or _day_number(toks[i]) is None
+                or toks[i].start - toks[i - 1].end < 2
+            ):
                 break  # a partial day must be followed by a connector and another element
-            # "24. 25. og 26. januar": days written one after another are a list.
+            # "24. 25. og 26. januar": days written one after another, each with its dot (the
+            # dot left a gap between the tokens), are a list; "August 11 17. august" is not.
             conns.append(Kind.AND)
             continue
         conns.append(toks[i].kind)

@@ -235,6 +235,11 @@ def read_list(doc: Document) -> Document:
 
 
 def _dated(st: _State, dated: DatedLine, line: Line) -> None:
+    if st.pending is not None and dated.title and not dated.date_first:
+        # "6.-17." then "Barnehagen sommerstengt i uke 28 og 29.": the title line of the date
+        # above mentions its dates again; it is not an activity of its own.
+        _text(st, line, True)
+        return
     st.flush_pending()
     if not dated.title:
         if st.candidate is not None and _is_heading_text(st.candidate.text):
