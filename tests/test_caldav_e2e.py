@@ -215,7 +215,7 @@ def test_a_persons_edit_is_restored_and_a_quiet_run_is_cheap(world: World) -> No
     quiet = world.run(PLAN_1)
     assert quiet.outcome == "ok"
     for report in quiet.calendars:
-        assert report.counts["create"] + report.counts["update"] + report.counts["delete"] == 0
+        assert report.tally.planned.total == 0
         assert 1 <= report.requests <= 2, (report.name, report.requests)
 
 

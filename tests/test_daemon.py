@@ -368,6 +368,10 @@ def test_sigterm_lets_the_running_sync_finish_and_exits_0(tmp_path: Path) -> Non
 
 
 # --- end to end: the real engine, the CLI, the seed plan --------------------------------------
+def _ended(data: Path) -> list[dict[str, Any]]:
+    return [r for r in status(data)["runs"] if r["outcome"] != "running"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -421,12 +425,13 @@ def test_daemon_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        assert wait_for(lambda: bool(status(data)["runs"]) or proc.poll() is not None)
+        # A run is in the history from its start ("running"): wait for one that has ended.
+        assert wait_for(lambda: bool(_ended(data)) or proc.poll() is not None)
         if proc.poll() is not None:
             pytest.fail(f"the daemon exited early:\n{proc.communicate()[0].decode()}")
-        first = status(data)["runs"][0]
+        first = _ended(data)[0]
         assert first["outcome"] == "ok", first
-        assert first["counts"]["create"] > 0
+        assert first["counts"]["applied"]["create"] > 0
         org = data / "calendars" / "org"
         assert _start_of(_events(org), title) == [date(2024, 3, 7)]
         uid_before = {u for u, e in _events(org).items() if str(e["SUMMARY"]) == title}
@@ -436,14 +441,14 @@ def test_daemon_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
         plan.write_text(plan.read_text().replace(line, line.replace("\t7. mars\t", "\t14. mars\t")))
 
         def moved() -> bool:
-            return len(status(data)["runs"]) >= 2 and _start_of(_events(org), title) == [
+            return len(_ended(data)) >= 2 and _start_of(_events(org), title) == [
                 date(2024, 3, 14)
             ]
 
         assert wait_for(moved)
-        second = status(data)["runs"][0]
-        assert second["counts"]["update"] >= 1
-        assert second["counts"]["create"] == 0
+        second = _ended(data)[0]
+        assert second["counts"]["applied"]["update"] >= 1
+        assert second["counts"]["applied"]["create"] == 0
         # A moved date updates the event in place: same UID.
         assert {u for u, e in _events(org).items() if str(e["SUMMARY"]) == title} == uid_before
 

@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from syncsvc.domain.changes import CalendarReport, Change, ChangeKind, Outcome, RunReport
+from syncsvc.domain.changes import (
+    CalendarReport,
+    Change,
+    ChangeKind,
+    ChangeStatus,
+    Outcome,
+    RunReport,
+)
 from syncsvc.settings import Settings
 from syncsvc.state.sqlite import SqliteState
 from syncsvc.web import WebContext, make_server, serve_in_thread
@@ -37,9 +44,21 @@ def _report(finished: datetime, *, failed: bool = False) -> RunReport:
         name="org",
         target="folder",
         changes=[
-            Change(ChangeKind.CREATE, "u1", "Sommerles", date(2024, 6, 1), "new", applied=True),
             Change(
-                ChangeKind.UPDATE, "u2", "Tirsdagsmøte", date(2024, 9, 17), "moved", applied=True
+                ChangeKind.CREATE,
+                "u1",
+                "Sommerles",
+                date(2024, 6, 1),
+                "new",
+                status=ChangeStatus.APPLIED,
+            ),
+            Change(
+                ChangeKind.UPDATE,
+                "u2",
+                "Tirsdagsmøte",
+                date(2024, 9, 17),
+                "moved",
+                status=ChangeStatus.APPLIED,
             ),
         ],
         requests=0,

@@ -194,9 +194,7 @@ def test_seeded_faults_never_duplicate_or_lose_and_a_clean_run_converges(
         assert got.exact, (name, got)
         assert desired[name]  # both calendars hold something
     quiet = run_sync(settings, plan=plan, state=state, now=NOW)
-    assert all(
-        sum(c.counts[k] for k in ("create", "update", "delete")) == 0 for c in quiet.calendars
-    )
+    assert all(c.tally.planned.total == 0 for c in quiet.calendars)
     state.close()
     print(
         f"\nRELIABILITY network: seed={SEED} runs={RUNS} requests="

@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncsvc.domain.changes import CalendarReport, Change, ChangeKind, Outcome, RunReport
+from syncsvc.domain.changes import (
+    CalendarReport,
+    Change,
+    ChangeKind,
+    ChangeStatus,
+    Outcome,
+    RunReport,
+)
 from syncsvc.domain.errors import ConfigError, Where
 from syncsvc.domain.events import ObservedEvent
 from syncsvc.domain.plan import Plan, PlanItem, Problem, ProblemKind, Severity
@@ -44,7 +51,14 @@ def _report(run_id: str, started: datetime, *, failed: bool = False) -> RunRepor
         name="org",
         target="folder",
         changes=[
-            Change(ChangeKind.CREATE, "u1", "Biblioteksjefmøte", date(2024, 4, 10), "new in plan"),
+            Change(
+                ChangeKind.CREATE,
+                "u1",
+                "Biblioteksjefmøte",
+                date(2024, 4, 10),
+                "new in plan",
+                status=ChangeStatus.APPLIED,
+            ),
             Change(ChangeKind.UNCHANGED, "u2", "Sommerles", date(2024, 6, 1), ""),
         ],
         requests=4,
@@ -142,7 +156,13 @@ def test_record_run_keeps_history_and_last_result_per_calendar(tmp_path: Path) -
     assert [r["run_id"] for r in runs] == ["r3", "r2", "r1"]
     assert runs[1]["outcome"] == "partial"
     assert runs[1]["errors"] == 1
-    assert runs[2]["counts"] == {"create": 1, "update": 0, "delete": 0, "unchanged": 1}
+    assert runs[2]["counts"] == {
+        "planned": {"create": 1, "update": 0, "delete": 0},
+        "applied": {"create": 1, "update": 0, "delete": 0},
+        "failed": {"create": 0, "update": 0, "delete": 0},
+        "not_attempted": {"create": 0, "update": 0, "delete": 0},
+        "unchanged": 1,
+    }
     assert runs[2]["requests"] == 6
     assert runs[2]["duration_seconds"] == 2.0
     assert runs[2]["plan_undated"] == 3
@@ -153,7 +173,7 @@ def test_record_run_keeps_history_and_last_result_per_calendar(tmp_path: Path) -
     assert cals["hva-skjer"]["error"] == "server said 503"
     # The last success survives a later failure.
     assert cals["hva-skjer"]["last_success_at"] == (t0 + timedelta(seconds=2)).isoformat()
-    assert cals["org"]["counts"]["create"] == 1
+    assert cals["org"]["counts"]["applied"]["create"] == 1
     report = store.last_report()
     assert report is not None
     assert report["run_id"] == "r2"

@@ -226,6 +226,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     from syncsvc.present.report import format_report
 
     state = _open_state(settings)
+    # The state store is the run's journal: the run is in `status` from its start and is
+    # recorded when it ends, also when it fails (a plan that cannot be read).
     report = run_sync(
         settings,
         dry_run=args.dry_run,
@@ -233,7 +235,6 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         state=state,
         progress=_progress_bar(sys.stderr) if not args.json else None,
     )
-    _record(state, report)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -250,12 +251,6 @@ def _open_state(settings: Settings) -> Any:
     from syncsvc.state.sqlite import open_state
 
     return open_state(settings)
-
-
-def _record(state: Any, report: Any) -> None:
-    record = getattr(state, "record_run", None)
-    if record is not None:
-        record(report)
 
 
 def _progress_bar(stream: TextIO) -> Callable[[str, int, int], None] | None:

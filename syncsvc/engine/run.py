@@ -13,28 +13,29 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from syncsvc.domain.changes import CalendarReport, Change, ChangeKind, Outcome, RunReport
-from syncsvc.domain.errors import ConflictError, TargetError
+from syncsvc.domain.changes import CalendarReport, Outcome, RunReport
+from syncsvc.domain.errors import SyncsvcError, TargetError
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.domain.plan import Plan
+from syncsvc.engine.apply import Apply, Ledger
 from syncsvc.engine.calendars import expand_calendars
 from syncsvc.engine.feed import write_feed
 from syncsvc.engine.inputs import load_plan_for, overrides_for, with_override_problems
-from syncsvc.pipeline.diff import DELETED, EDITED, CalendarDiff, diff
+from syncsvc.pipeline.diff import CalendarDiff, diff
 from syncsvc.pipeline.guard import Verdict, check
 from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import CalendarConfig, Settings
-from syncsvc.state.base import TargetState
-from syncsvc.state.memory import MemoryState, ReadOnlyState
+from syncsvc.state.base import RunJournal, TargetState
+from syncsvc.state.memory import MemoryState, NullJournal, ReadOnlyState
 from syncsvc.targets import registry
-from syncsvc.targets.base import BulkTarget, Target
+from syncsvc.targets.base import Target
 
 log = structlog.get_logger(__name__)
 
@@ -65,13 +66,54 @@ def run_sync(
     run_id: str | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    journal: RunJournal | None = None,
 ) -> RunReport:
-    """One run over every calendar. PlanError/ConfigError propagate (nothing is written)."""
+    """One run over every calendar. PlanError/ConfigError propagate (nothing is written).
+
+    The run is in `journal` (by default the state, when it keeps run history) from its start,
+    with each change as it settles, and finished there with the report, also when it fails;
+    a process killed meanwhile leaves it "running", which the history later calls unfinished."""
     run_id = run_id or uuid.uuid4().hex[:12]
     now = now or datetime.now(UTC)
     state = state if state is not None else MemoryState()
+    if journal is None:
+        journal = state if isinstance(state, RunJournal) else NullJournal()
     if dry_run:
         state = ReadOnlyState(state)
+    started = RunReport(run_id=run_id, started=now, dry_run=dry_run, forced=force)
+    journal.begin(started)
+    try:
+        report = _run(
+            settings,
+            dry_run=dry_run,
+            force=force,
+            plan=plan,
+            state=state,
+            run_id=run_id,
+            now=now,
+            progress=progress,
+            journal=journal,
+        )
+    except SyncsvcError as err:
+        started.error, started.finished = str(err), datetime.now(UTC)
+        journal.finish(started)
+        raise
+    journal.finish(report)
+    return report
+
+
+def _run(
+    settings: Settings,
+    *,
+    dry_run: bool,
+    force: bool,
+    plan: Plan | None,
+    state: TargetState,
+    run_id: str,
+    now: datetime,
+    progress: Progress | None,
+    journal: RunJournal,
+) -> RunReport:
     with bound_contextvars(run_id=run_id):
         plan = plan if plan is not None else load_plan_for(settings)
         overrides = overrides_for(settings)
@@ -101,8 +143,10 @@ def run_sync(
             _Work(cal, CalendarReport(name=cal.name, target=cal.target), desired[cal.name])
             for cal in calendars
         ]
+        report.calendars = [w.report for w in works]
+        journal.begin(report)
         log.info("sync.start", calendars=len(works), dry_run=dry_run, forced=force)
-        engine = _Engine(settings, state, run_id, now, progress)
+        engine = _Engine(settings, state, run_id, now, progress, journal)
         try:
             engine.each(works, engine.observe)
             refused = engine.guard(works, force=force)
@@ -111,6 +155,7 @@ def run_sync(
                     if w.report.outcome is Outcome.OK:
                         w.report.outcome = Outcome.PLANNED
             elif not refused:
+                journal.planned(report)  # every change not attempted yet, before any write
                 engine.each(works, engine.apply)
                 _feed(settings, desired, works, now)
         finally:
@@ -118,7 +163,6 @@ def run_sync(
                 if w.target is not None and not w.closed:
                     with suppress(TargetError):
                         w.target.close()
-        report.calendars = [w.report for w in works]
         report.finished = datetime.now(UTC)
         log.info("sync.done", outcome=report.outcome)
         return report
@@ -132,8 +176,10 @@ class _Engine:
         run_id: str,
         now: datetime,
         progress: Progress | None,
+        journal: RunJournal,
     ) -> None:
         self.settings = settings
+        self.journal = journal
         self.state = state
         self.run_id = run_id
         self.now = now
@@ -165,6 +211,7 @@ class _Engine:
                 work.report.duration_seconds += time.monotonic() - began
                 if work.target is not None:
                     work.report.requests = work.target.stats.requests
+                    self._notes(work)
 
     @contextmanager
     def _slot(self, work: _Work) -> Iterator[None]:
@@ -189,7 +236,7 @@ class _Engine:
             known_uids=frozenset(known),
         )
         work.report.changes = list(work.diff.changes + work.diff.unchanged)
-        work.report.notes.extend(work.target.stats.notes)
+        self._notes(work)
         log.info(
             "calendar.observed",
             owned=len(observed),
@@ -230,140 +277,49 @@ class _Engine:
         target, planned = work.target, work.diff
         if target is None or planned is None:
             return
-        observed = dict(planned.observed)
-        done: dict[str, Change] = {}
-        total = len(planned.changes)
-        pending = list(planned.changes)
-        if isinstance(target, BulkTarget):
-            pending = self._apply_bulk(work, target, planned, pending, observed, done)
-        offset = total - len(pending)
-        for index, change in enumerate(pending, start=1):
-            if self._apply_change(work, target, planned, change, observed):
-                done[change.uid] = replace(change, applied=True)
-            self._progress(work, offset + index, total)
-        work.report.changes = [done.get(c.uid, c) for c in planned.changes] + list(
-            planned.unchanged
+        name = work.config.name
+        journal = self.journal
+        ledger = Ledger(planned.changes, lambda c: journal.settled(self.run_id, name, c))
+        step = Apply(
+            target,
+            planned,
+            ledger,
+            now=self.local_now,
+            delete_past=self.settings.sync.delete_past,
+            progress=lambda done, total: self._progress(work, done, total),
         )
-        work.report.restored = sum(
-            1 for c in done.values() if c.reason in (EDITED, DELETED) and c.applied
-        )
-        # Save before closing: a target that keeps its own memory (CalDAV) saves on close what
-        # it saw after our writes (edits made meanwhile, and the sync token past them); saving
-        # the engine's older view after that would pair stale events with the new token and
-        # hide those edits from every later run.
-        self.state.save(work.config.name, self.state.get_token(work.config.name), observed)
-        # Close here, not in the engine's cleanup: a target may write on close (the single-file
-        # target does), and a failure then must fail this calendar, not vanish.
+        try:
+            step.run()
+        finally:
+            work.report.changes = ledger.changes() + list(planned.unchanged)
+            work.report.restored = step.restored
+            work.report.conflicts = step.conflicts
+            # Save before closing: a target that keeps its own memory (CalDAV) saves on close
+            # what it saw after our writes (edits made meanwhile, and the sync token past
+            # them); saving the engine's older view after that would pair stale events with
+            # the new token and hide those edits from every later run.
+            self.state.save(name, self.state.get_token(name), step.observed)
+            work.observed_after = step.observed
+        # Every change has its status now. What close() does is bookkeeping (a sync token, a
+        # session): when it fails, the data is still as applied, so it is a note, not a failure.
         work.closed = True
-        target.close()
-        work.observed_after = observed
-        if work.report.conflicts:
-            work.report.notes.append(f"{work.report.conflicts} event(s) changed while syncing")
+        try:
+            target.close()
+        except TargetError as err:
+            log.warning("calendar.bookkeeping_failed", error=str(err))
+            work.report.notes.append(f"after the writes: {err.message}")
+        self._notes(work)
+        work.report.settle()
+
+    def _notes(self, work: _Work) -> None:
+        if work.target is not None:
+            for note in work.target.stats.notes:
+                if note not in work.report.notes:
+                    work.report.notes.append(note)
 
     def _progress(self, work: _Work, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(work.config.name, done, total)
-
-    def _apply_bulk(
-        self,
-        work: _Work,
-        target: BulkTarget,
-        planned: CalendarDiff,
-        changes: list[Change],
-        observed: dict[str, ObservedEvent],
-        done: dict[str, Change],
-    ) -> list[Change]:
-        """Creates and deletes in batches; returns what is left for one-by-one writes
-        (updates, and batch items that met a conflict: those get the re-read and retry)."""
-        creates = [c for c in changes if c.kind is ChangeKind.CREATE]
-        deletes = [c for c in changes if c.kind is ChangeKind.DELETE]
-        if len(creates) + len(deletes) < 2:
-            return changes
-        retry: set[str] = set()
-        failure: TargetError | None = None
-        if creates:
-            results = target.create_many([planned.desired[c.uid] for c in creates])
-            for c in creates:
-                result = results.get(c.uid)
-                if isinstance(result, ObservedEvent):
-                    observed[c.uid] = result
-                    done[c.uid] = replace(c, applied=True)
-                elif isinstance(result, ConflictError) or result is None:
-                    retry.add(c.uid)
-                else:
-                    failure = failure or result
-        if deletes:
-            gone = target.delete_many([observed[c.uid] for c in deletes])
-            for c in deletes:
-                error = gone.get(c.uid, ConflictError("no result"))
-                if error is None:
-                    observed.pop(c.uid, None)
-                    done[c.uid] = replace(c, applied=True)
-                elif isinstance(error, ConflictError):
-                    retry.add(c.uid)
-                else:
-                    failure = failure or error
-        if failure is not None:
-            # Record what did land, then fail the calendar as a single write would.
-            self.state.save(work.config.name, self.state.get_token(work.config.name), observed)
-            raise failure
-        batched = {c.uid for c in creates + deletes} - retry
-        self._progress(work, len(batched), len(changes))
-        return [c for c in changes if c.uid not in batched]
-
-    def _apply_change(
-        self,
-        work: _Work,
-        target: Target,
-        planned: CalendarDiff,
-        change: Change,
-        observed: dict[str, ObservedEvent],
-    ) -> bool:
-        """Apply one change; on a conflict re-read the event, re-diff and retry once."""
-        uid = change.uid
-        try:
-            _write(target, change.kind, planned.desired.get(uid), observed.get(uid), observed)
-            return True
-        except ConflictError as err:
-            log.info("event.conflict", uid=uid, error=err.message)
-        fresh = target.observe_one(uid)
-        wanted = planned.desired.get(uid)
-        again = diff(
-            [wanted] if wanted else [],
-            {uid: fresh} if fresh else {},
-            now=self.local_now,
-            delete_past=self.settings.sync.delete_past,
-        )
-        if fresh is not None:
-            observed[uid] = fresh
-        else:
-            observed.pop(uid, None)
-        if not again.changes:
-            return True  # someone already made it so
-        retry = again.changes[0]
-        try:
-            _write(target, retry.kind, wanted, fresh, observed)
-            return True
-        except ConflictError as err:
-            log.warning("event.conflict.gave_up", uid=uid, error=err.message)
-            work.report.conflicts += 1
-            return False
-
-
-def _write(
-    target: Target,
-    kind: ChangeKind,
-    wanted: DesiredEvent | None,
-    old: ObservedEvent | None,
-    observed: dict[str, ObservedEvent],
-) -> None:
-    if kind is ChangeKind.CREATE and wanted is not None:
-        observed[wanted.uid] = target.create(wanted)
-    elif kind is ChangeKind.UPDATE and wanted is not None and old is not None:
-        observed[wanted.uid] = target.update(old, wanted, old.sequence + 1)
-    elif kind is ChangeKind.DELETE and old is not None:
-        target.delete(old)
-        observed.pop(old.uid, None)
 
 
 def _feed(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from syncsvc.domain.changes import CalendarReport, Change, ChangeKind, Outcome, RunReport
+from syncsvc.domain.changes import (
+    WRITES,
+    CalendarReport,
+    Change,
+    ChangeKind,
+    ChangeStatus,
+    Outcome,
+    RunReport,
+)
 
 _SIGN = {ChangeKind.CREATE: "+", ChangeKind.UPDATE: "~", ChangeKind.DELETE: "-"}
 _COLUMNS = ("calendar", "target", "outcome", "create", "update", "delete", "same", "notes")
@@ -43,14 +51,19 @@ def _calendar_changes(cal: CalendarReport) -> list[str]:
         lines.append(
             f"  {_SIGN[change.kind]} {_when(change.start):<16} {change.summary or change.uid}"
         )
-        lines.append(f"      {change.reason}{'' if _done(cal, change) else ' (not applied)'}")
+        lines.append(f"      {change.reason}{_status(cal, change)}")
     lines += [f"  note: {note}" for note in cal.notes]
     return lines
 
 
-def _done(cal: CalendarReport, change: Change) -> bool:
+def _status(cal: CalendarReport, change: Change) -> str:
     # Planned changes of a dry or refused run are expected not to be applied: say nothing.
-    return change.applied or cal.outcome in (Outcome.PLANNED, Outcome.REFUSED)
+    if change.applied or cal.outcome in (Outcome.PLANNED, Outcome.REFUSED):
+        return ""
+    if change.status is ChangeStatus.FAILED:
+        maybe = ", may have been applied" if change.maybe_applied else ""
+        return f" (failed{maybe}: {change.error})"
+    return " (not attempted)"
 
 
 def _order(change: Change) -> tuple[str, str]:
@@ -68,7 +81,7 @@ def _when(value: date | datetime | None) -> str:
 def _table(calendars: list[CalendarReport]) -> list[str]:
     rows = [list(_COLUMNS)]
     for cal in calendars:
-        notes = cal.error or "; ".join(cal.notes)
+        notes = "; ".join(filter(None, [_shortfall(cal), cal.error, *cal.notes]))
         if cal.conflicts:
             notes = f"{cal.conflicts} conflict(s); {notes}".rstrip("; ")
         if cal.restored:
@@ -78,7 +91,8 @@ def _table(calendars: list[CalendarReport]) -> list[str]:
                 cal.name,
                 cal.target,
                 cal.outcome.value,
-                *(str(cal.count(k)) for k in ChangeKind),
+                *(_cell(cal, k) for k in WRITES),
+                str(cal.count(ChangeKind.UNCHANGED)),
                 notes,
             ]
         )
@@ -88,3 +102,24 @@ def _table(calendars: list[CalendarReport]) -> list[str]:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         out.append("  ".join([*cells, row[-1]]).rstrip())
     return out
+
+
+def _cell(cal: CalendarReport, kind: ChangeKind) -> str:
+    """Planned changes of a kind, as "applied/planned" when not all of them were applied."""
+    planned = cal.count(kind)
+    if cal.outcome in (Outcome.PLANNED, Outcome.REFUSED):
+        return str(planned)
+    applied = cal.tally.applied.get(kind)
+    return str(planned) if applied == planned else f"{applied}/{planned}"
+
+
+def _shortfall(cal: CalendarReport) -> str:
+    if cal.outcome in (Outcome.PLANNED, Outcome.REFUSED):
+        return ""
+    tally = cal.tally
+    bits = []
+    if tally.failed.total:
+        bits.append(f"{tally.failed.total} failed")
+    if tally.not_attempted.total:
+        bits.append(f"{tally.not_attempted.total} not attempted")
+    return ", ".join(bits)

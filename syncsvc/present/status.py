@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from syncsvc.domain.changes import ChangeKind
+from syncsvc.domain.changes import WRITES, RunOutcome, Tally
 
 
 def format_status(data: Mapping[str, Any]) -> str:
@@ -18,16 +18,19 @@ def format_status(data: Mapping[str, Any]) -> str:
         lines.append("")
         lines.append("Last runs:")
         for run in runs:
-            counts = _counts_text(run.get("counts", {}))
+            counts = counts_text(run.get("counts"), planned_only=bool(run.get("dry_run")))
             flags = " (dry run)" if run.get("dry_run") else ""
             duration = run.get("duration_seconds")
             took = f" in {duration:.1f}s" if isinstance(duration, int | float) else ""
             lines.append(
-                f"  {run.get('started', '?')}  {run.get('outcome', '?'):<8} "
+                f"  {run.get('started', '?')}  {run.get('outcome', '?'):<10} "
                 f"{counts}{took}{flags}  [{run.get('run_id', '')}]"
             )
-            if run.get("error"):
-                lines.append(f"      error: {run['error']}")
+            if run.get("outcome") == RunOutcome.RUNNING:
+                lines.append("      still running (what it has applied so far)")
+            elif run.get("error"):
+                label = "" if run.get("outcome") == RunOutcome.UNFINISHED else "error: "
+                lines.append(f"      {label}{run['error']}")
             plan_bits = []
             if run.get("plan_undated"):
                 plan_bits.append(f"{run['plan_undated']} undated")
@@ -43,16 +46,33 @@ def format_status(data: Mapping[str, Any]) -> str:
         for cal in calendars:
             outcome = cal.get("outcome") or "never synced"
             lines.append(
-                f"  {cal.get('name', ''):<{width}}  {outcome:<8} {cal.get('at') or '-'}  "
-                f"{_counts_text(cal.get('counts') or {})}  {_plural(cal.get('events', 0), 'event')}"
+                f"  {cal.get('name', ''):<{width}}  {outcome:<10} {cal.get('at') or '-'}  "
+                f"{counts_text(cal.get('counts'))}  {_plural(cal.get('events', 0), 'event')}"
             )
             if cal.get("error"):
                 lines.append(f"  {'':<{width}}  error: {cal['error']}")
     return "\n".join(lines)
 
 
-def _counts_text(counts: Mapping[str, Any]) -> str:
-    return ", ".join(f"{counts.get(k.value, 0)} {k.value}" for k in ChangeKind if k.value in counts)
+def counts_text(counts: Mapping[str, Any] | None, *, planned_only: bool = False) -> str:
+    """'applied 38 create, 0 update, 0 delete; 1 failed, 76 not attempted; 41 unchanged'.
+    Counts are what the target confirmed; a dry run only ever plans."""
+    tally = Tally.from_dict(counts)
+    if planned_only:
+        kinds = tally.planned
+        head = "planned " + ", ".join(f"{kinds.get(k)} {k.value}" for k in WRITES)
+        return f"{head}; {tally.unchanged} unchanged"
+    kinds = tally.applied
+    parts = ["applied " + ", ".join(f"{kinds.get(k)} {k.value}" for k in WRITES)]
+    short = []
+    if tally.failed.total:
+        short.append(f"{tally.failed.total} failed")
+    if tally.not_attempted.total:
+        short.append(f"{tally.not_attempted.total} not attempted")
+    if short:
+        parts.append(", ".join(short) + f" of {tally.planned.total} planned")
+    parts.append(f"{tally.unchanged} unchanged")
+    return "; ".join(parts)
 
 
 def _plural(n: int, word: str) -> str:

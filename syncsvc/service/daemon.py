@@ -374,6 +374,8 @@ def _run_and_record(
         log.info("sync.start", reasons=list(reasons))
         metrics.running(True)
         try:
+            # On record from here, so a run killed while reading the plan is not lost.
+            store.begin(RunReport(run_id=run_id, started=started))
             # The plan is read here, not in the engine, so its undated items and problems can
             # be kept for /admin/status (the report only carries their counts).
             # With the override rules that match nothing, so the admin sees them too.
@@ -409,10 +411,14 @@ def _keep_plan_issues(store: SqliteState, plan: Plan) -> None:
 
 
 def _log_report(report: RunReport) -> None:
-    totals: dict[str, int] = {}
-    for cal in report.calendars:
-        for kind, n in cal.counts.items():
-            totals[kind] = totals.get(kind, 0) + n
+    tally = report.tally
+    # The applied counts, as `status` shows them; failures and skipped writes beside them.
+    totals = {
+        **tally.applied.as_dict(),
+        "unchanged": tally.unchanged,
+        "changes_failed": tally.failed.total,
+        "changes_not_attempted": tally.not_attempted.total,
+    }
     duration = ((report.finished or report.started) - report.started).total_seconds()
     fields: dict[str, Any] = {
         "outcome": report.outcome,

@@ -4,8 +4,9 @@ protocol so targets stay testable with `MemoryState` and the daemon can persist 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from syncsvc.domain.changes import Change, RunReport
 from syncsvc.domain.events import ObservedEvent
 
 
@@ -20,4 +21,26 @@ class TargetState(Protocol):
 
     def save(self, calendar: str, token: str | None, events: Mapping[str, ObservedEvent]) -> None:
         """Replace the calendar's memory (called after a successful observe or apply)."""
+        ...
+
+
+@runtime_checkable
+class RunJournal(Protocol):
+    """Run history as a run goes, so a run that never finishes (killed) is still on record
+    with what it had applied. The engine calls these in order; `finish` may come alone."""
+
+    def begin(self, report: RunReport) -> None:
+        """The run has started (again, with more detail: idempotent)."""
+        ...
+
+    def planned(self, report: RunReport) -> None:
+        """Every calendar's changes are known; none is written yet."""
+        ...
+
+    def settled(self, run_id: str, calendar: str, change: Change) -> None:
+        """One change got its final status."""
+        ...
+
+    def finish(self, report: RunReport) -> None:
+        """The run ended (ok or not): store its report."""
         ...

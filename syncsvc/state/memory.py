@@ -1,9 +1,11 @@
-"""TargetState in memory (tests, one-shot runs) and a read-only view (dry runs)."""
+"""TargetState in memory (tests, one-shot runs), a read-only view (dry runs), and a run
+journal that keeps nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from syncsvc.domain.changes import Change, RunReport
 from syncsvc.domain.events import ObservedEvent
 from syncsvc.state.base import TargetState
 
@@ -40,4 +42,20 @@ class ReadOnlyState:
         return self._inner.get_events(calendar)
 
     def save(self, calendar: str, token: str | None, events: Mapping[str, ObservedEvent]) -> None:
+        return None
+
+
+class NullJournal:
+    """RunJournal for runs without a history (tests, states that keep none)."""
+
+    def begin(self, report: RunReport) -> None:
+        return None
+
+    def planned(self, report: RunReport) -> None:
+        return None
+
+    def settled(self, run_id: str, calendar: str, change: Change) -> None:
+        return None
+
+    def finish(self, report: RunReport) -> None:
         return None

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from syncsvc.domain.changes import ChangeKind, Outcome, RunReport
 from syncsvc.domain.errors import ConfigError, Where
 from syncsvc.domain.events import ObservedEvent
 from syncsvc.domain.plan import Plan
 from syncsvc.settings import Settings
+from syncsvc.state.history import RunHistory
+from syncsvc.state.lease import Leases
 
 STATE_FILE = "state.sqlite3"
-HISTORY_LIMIT = 500  # runs kept; older ones are pruned when a run is recorded
 
 # Ordered migrations: index + 1 is the schema version it produces (PRAGMA user_version).
 # Append only; never edit a migration that has shipped.
@@ -90,6 +90,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     """,
+    """
+    ALTER TABLE runs ADD COLUMN counts TEXT;
+    CREATE TABLE run_changes (
+        run_id TEXT NOT NULL,
+        calendar TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        maybe_applied INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, calendar, uid)
+    );
+    CREATE INDEX runs_outcome ON runs (outcome);
+    """,
 )
 
 
@@ -97,11 +110,13 @@ def state_path(data_dir: Path) -> Path:
     return data_dir / STATE_FILE
 
 
-class SqliteState:
-    """TargetState backed by SQLite, plus run history and status for `syncsvc status`."""
+class SqliteState(RunHistory):
+    """TargetState backed by SQLite, plus run history (a RunJournal, see `history`) and
+    status for `syncsvc status`."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self.leases = Leases(self.path.with_name(self.path.name + "-runs"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread=False: the lock below serialises every use of the connection.
@@ -153,6 +168,8 @@ class SqliteState:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
+        # Runs still open here never finished: their leases go, so they read as unfinished.
+        self.leases.release_all()
         with self._lock:
             self._db.close()
 
@@ -215,76 +232,7 @@ class SqliteState:
                 ],
             )
 
-    # --- runs ----------------------------------------------------------------------------
-    def record_run(self, report: RunReport) -> None:
-        """Store a finished run and, unless it was a dry run, each calendar's last result."""
-        data = report.to_dict()
-        totals = dict.fromkeys(ChangeKind, 0)
-        for cal in report.calendars:
-            for kind in ChangeKind:
-                totals[kind] += cal.count(kind)
-        errors = sum(1 for c in report.calendars if c.error) + (1 if report.error else 0)
-        finished = report.finished or datetime.now(UTC)
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO runs (run_id, started, finished, outcome, dry_run, forced,"
-                " plan_source, plan_items, plan_undated, plan_problems, creates, updates, deletes,"
-                " unchanged, requests, errors, error, report)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    report.run_id,
-                    _iso(report.started),
-                    _iso(finished),
-                    report.outcome,
-                    int(report.dry_run),
-                    int(report.forced),
-                    report.plan_source,
-                    report.plan_items,
-                    report.plan_undated,
-                    report.plan_problems,
-                    totals[ChangeKind.CREATE],
-                    totals[ChangeKind.UPDATE],
-                    totals[ChangeKind.DELETE],
-                    totals[ChangeKind.UNCHANGED],
-                    sum(c.requests for c in report.calendars),
-                    errors,
-                    report.error,
-                    json.dumps(data, ensure_ascii=False),
-                ),
-            )
-            if not report.dry_run:
-                for cal in report.calendars:
-                    ok = cal.error is None and cal.outcome is Outcome.OK
-                    db.execute(
-                        "INSERT INTO calendars (name, target, last_run_id, last_outcome, last_at,"
-                        " last_counts, last_requests, last_error, last_success_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT (name) DO UPDATE SET target = excluded.target,"
-                        " last_run_id = excluded.last_run_id,"
-                        " last_outcome = excluded.last_outcome, last_at = excluded.last_at,"
-                        " last_counts = excluded.last_counts,"
-                        " last_requests = excluded.last_requests,"
-                        " last_error = excluded.last_error,"
-                        " last_success_at = COALESCE(excluded.last_success_at,"
-                        " calendars.last_success_at)",
-                        (
-                            cal.name,
-                            cal.target,
-                            report.run_id,
-                            cal.outcome.value,
-                            _iso(finished),
-                            json.dumps(cal.counts),
-                            cal.requests,
-                            cal.error,
-                            _iso(finished) if ok else None,
-                        ),
-                    )
-            db.execute(
-                "DELETE FROM runs WHERE run_id NOT IN"
-                " (SELECT run_id FROM runs ORDER BY started DESC LIMIT ?)",
-                (HISTORY_LIMIT,),
-            )
-
+    # --- plan issues ---------------------------------------------------------------------
     def record_plan(self, plan: Plan) -> None:
         """Replace the stored plan issues (undated items and problems) with this plan's."""
         titles = {item.key: item.title for item in plan.items}
@@ -321,50 +269,6 @@ class SqliteState:
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('plan', ?)",
                 (json.dumps({"title": plan.title, "year": plan.year, "source": plan.source}),),
             )
-
-    def runs(self, limit: int = 10, *, include_dry_runs: bool = True) -> list[dict[str, Any]]:
-        """The newest runs first, as plain dicts (no per-event detail)."""
-        where = "" if include_dry_runs else "WHERE dry_run = 0"
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT * FROM runs {where} ORDER BY started DESC LIMIT ?",  # noqa: S608 - fixed text
-                (limit,),
-            ).fetchall()
-        return [_run_row(row) for row in rows]
-
-    def last_run(self, *, include_dry_runs: bool = False) -> dict[str, Any] | None:
-        found = self.runs(1, include_dry_runs=include_dry_runs)
-        return found[0] if found else None
-
-    def last_report(self) -> dict[str, Any] | None:
-        """The full report (RunReport.to_dict) of the newest real run."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT report FROM runs WHERE dry_run = 0 ORDER BY started DESC LIMIT 1"
-            ).fetchone()
-        return None if row is None else dict(json.loads(row["report"]))
-
-    def calendars(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT c.*, (SELECT COUNT(*) FROM events e WHERE e.calendar = c.name) AS events"
-                " FROM calendars c ORDER BY c.name"
-            ).fetchall()
-        return [
-            {
-                "name": row["name"],
-                "target": row["target"],
-                "outcome": row["last_outcome"],
-                "at": row["last_at"],
-                "last_success_at": row["last_success_at"],
-                "run_id": row["last_run_id"],
-                "counts": json.loads(row["last_counts"]) if row["last_counts"] else {},
-                "requests": row["last_requests"],
-                "error": row["last_error"],
-                "events": row["events"],
-            }
-            for row in rows
-        ]
 
     def plan_issues(self) -> dict[str, Any]:
         with self._lock:
@@ -409,38 +313,6 @@ def status(where: Settings | Path, runs: int = 5) -> dict[str, Any]:
         return {"state": str(path), "schema_version": 0, "runs": [], "calendars": []}
     with SqliteState(path) as store:
         return store.status(runs)
-
-
-def _run_row(row: sqlite3.Row) -> dict[str, Any]:
-    started = datetime.fromisoformat(row["started"])
-    finished = datetime.fromisoformat(row["finished"]) if row["finished"] else None
-    return {
-        "run_id": row["run_id"],
-        "started": row["started"],
-        "finished": row["finished"],
-        "duration_seconds": (finished - started).total_seconds() if finished else None,
-        "outcome": row["outcome"],
-        "dry_run": bool(row["dry_run"]),
-        "forced": bool(row["forced"]),
-        "plan_source": row["plan_source"],
-        "plan_items": row["plan_items"],
-        "plan_undated": row["plan_undated"],
-        "plan_problems": row["plan_problems"],
-        "counts": {
-            "create": row["creates"],
-            "update": row["updates"],
-            "delete": row["deletes"],
-            "unchanged": row["unchanged"],
-        },
-        "requests": row["requests"],
-        "errors": row["errors"],
-        "error": row["error"],
-    }
-
-
-def _iso(value: datetime) -> str:
-    # Naive datetimes are taken as UTC so history sorts and compares consistently.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def encode_when(value: date | datetime | None) -> str | None:

@@ -67,3 +67,13 @@ class BulkTarget(Protocol):
     ) -> dict[str, ObservedEvent | TargetError]: ...
 
     def delete_many(self, olds: Sequence[ObservedEvent]) -> dict[str, TargetError | None]: ...
+
+
+@runtime_checkable
+class CommitTarget(Protocol):
+    """Optional: a target that holds accepted writes and stores them in one go (the single
+    `.ics` file). The engine calls `commit()` after the last write; when it fails, none of
+    those writes were kept. `close()` of every target is bookkeeping only: a failure there
+    leaves the data as written."""
+
+    def commit(self) -> None: ...

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from syncsvc import __version__
-from syncsvc.domain.changes import ChangeKind, RunReport
+from syncsvc.domain.changes import WRITES, ChangeKind, RunReport
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -53,6 +53,15 @@ class Metrics:
         self._declare(
             "syncsvc_changes_total", "counter", "Event changes applied, by calendar and kind."
         )
+        self._declare(
+            "syncsvc_change_failures_total", "counter", "Event changes that failed, by kind."
+        )
+        self._declare(
+            "syncsvc_last_run_changes",
+            "gauge",
+            "The last run's planned changes by calendar, kind and status (applied, failed,"
+            " not_attempted): the counts `status` shows.",
+        )
         self._declare("syncsvc_calendar_errors_total", "counter", "Calendar sync failures.")
         self._declare(
             "syncsvc_calendar_up", "gauge", "1 if the calendar's last sync succeeded, else 0."
@@ -87,10 +96,34 @@ class Metrics:
                 self._put("syncsvc_plan_undated_items", report.plan_undated)
                 self._put("syncsvc_plan_problems", report.plan_problems)
             for cal in report.calendars:
+                tally = cal.tally
                 for kind in ChangeKind:
-                    applied = sum(1 for c in cal.changes if c.kind is kind and c.applied)
                     # Touch every kind so the series exist from the first run (rate() needs it).
-                    self._inc("syncsvc_changes_total", applied, calendar=cal.name, kind=kind.value)
+                    self._inc(
+                        "syncsvc_changes_total",
+                        tally.applied.get(kind),
+                        calendar=cal.name,
+                        kind=kind.value,
+                    )
+                for kind in WRITES:
+                    self._inc(
+                        "syncsvc_change_failures_total",
+                        tally.failed.get(kind),
+                        calendar=cal.name,
+                        kind=kind.value,
+                    )
+                    for status, counts in (
+                        ("applied", tally.applied),
+                        ("failed", tally.failed),
+                        ("not_attempted", tally.not_attempted),
+                    ):
+                        self._put(
+                            "syncsvc_last_run_changes",
+                            counts.get(kind),
+                            calendar=cal.name,
+                            kind=kind.value,
+                            status=status,
+                        )
                 self._inc("syncsvc_requests_total", cal.requests, calendar=cal.name)
                 failed = cal.error is not None
                 self._inc("syncsvc_calendar_errors_total", int(failed), calendar=cal.name)

@@ -115,7 +115,8 @@ class IcsFileTarget:
             raise ConflictError(f"{old.uid} changed since it was read", calendar=self.name)
         self._remove(current)
 
-    def close(self) -> None:
+    def commit(self) -> None:
+        """Write the file with every change made so far (CommitTarget)."""
         if not self._dirty or self._cal is None:
             return
         try:
@@ -133,6 +134,10 @@ class IcsFileTarget:
                 f"cannot write {self.path}: {err.strerror}", calendar=self.name
             ) from None
         self._dirty = False
+
+    def close(self) -> None:
+        # The engine commits first; callers that only close still get their writes stored.
+        self.commit()
 
     def _put(self, event: DesiredEvent, sequence: int) -> ObservedEvent:
         cal = self._load()

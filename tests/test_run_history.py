@@ -1,0 +1,174 @@
+"""Run history tells the truth about runs that did not finish.
+
+A run is in the history from its start (outcome "running") and records each change as the
+target confirms it, so a run killed with SIGKILL shows in `syncsvc status` as "did not finish"
+with exactly what it had applied by then. A run still going (in this process or another) is
+"running", never "did not finish": liveness is a lock the running process holds, not a guess
+from the clock.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncsvc.cli.main import main as cli_main
+from syncsvc.domain.changes import RunReport
+from syncsvc.domain.events import DesiredEvent, ObservedEvent
+from syncsvc.engine.run import run_sync
+from syncsvc.settings import Settings, load_settings
+from syncsvc.state.sqlite import open_state, status
+from syncsvc.targets import registry
+from syncsvc.targets.folder.target import FolderTarget
+from tests.reliability import activity_list, folder_objects, uids_in
+from tests.test_reliability_crash import _hook_folder, run_child
+
+SEED = 2021
+EVENTS = 40
+YEAR = datetime.now(UTC).year + 1  # the CLI uses the real clock: keep every event ahead
+DEADLINE = 30.0  # seconds a test thread may take to reach its checkpoint
+
+
+def folder_config(tmp_path: Path) -> Path:
+    plan = tmp_path / "plan.txt"
+    plan.write_text(activity_list(random.Random(SEED), EVENTS, YEAR), encoding="utf-8")
+    config = tmp_path / "syncsvc.toml"
+    config.write_text(
+        f'[plan]\nsource = "{plan}"\nformat = "activity-list"\n'
+        f'[sync]\ndata_dir = "{tmp_path / "var"}"\n'
+        '[[calendars]]\nname = "org"\ntarget = "folder"\npath = "calendars/org"\n'
+        '[feed]\ncalendar = ""\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    capsys.readouterr()
+    code = cli_main(list(args))
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip().startswith("{") else out
+
+
+def held_uids(tmp_path: Path) -> set[str]:
+    objects = folder_objects(tmp_path / "var" / "calendars" / "org")
+    return {uid for data in objects.values() for uid in uids_in(data)}
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "where"), [(1, "before-write"), (9, "torn-temp"), (17, "after-rename")]
+)
+def test_kill_9_mid_run_then_status_shows_the_unfinished_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kill_at: int, where: str
+) -> None:
+    config = folder_config(tmp_path)
+    killed = run_child(config, functools.partial(_hook_folder, kill_at, where))
+    assert killed
+    held = held_uids(tmp_path)
+    # Killed before its k-th write reached the folder, or right after it (not yet recorded).
+    assert len(held) == (kill_at if where == "after-rename" else kill_at - 1)
+    recorded = kill_at - 1
+
+    code, data = cli_json(capsys, "--config", str(config), "status", "--json")
+    assert code == 0
+    run = data["runs"][0]
+    assert run["outcome"] == "unfinished"
+    assert run["started"]
+    assert run["finished"] is None
+    assert run["counts"]["applied"]["create"] == recorded
+    assert run["counts"]["planned"]["create"] == EVENTS
+    assert run["counts"]["not_attempted"]["create"] == EVENTS - recorded
+    org = next(c for c in data["calendars"] if c["name"] == "org")
+    assert org["outcome"] == "unfinished"
+    assert org["counts"]["applied"]["create"] == recorded
+
+    code, text = cli_json(capsys, "--config", str(config), "status")
+    assert "did not finish" in text
+    assert f"applied {recorded} create" in text, text
+
+    # The next run finishes the work; the history keeps the unfinished run as it was.
+    code, report = cli_json(capsys, "--config", str(config), "sync", "--json")
+    assert code == 0, report
+    assert report["calendars"][0]["counts"]["applied"]["create"] == EVENTS - len(held)
+    _, data = cli_json(capsys, "--config", str(config), "status", "--json")
+    assert [r["outcome"] for r in data["runs"][:2]] == ["ok", "unfinished"]
+    assert data["runs"][1]["run_id"] == run["run_id"]
+    assert data["runs"][1]["counts"] == run["counts"]
+    org = next(c for c in data["calendars"] if c["name"] == "org")
+    assert org["outcome"] == "ok"
+    assert org["events"] == EVENTS
+    assert held_uids(tmp_path)
+    assert len(held_uids(tmp_path)) == EVENTS
+
+
+class _Gate(FolderTarget):
+    """A folder that stops before its third create until the test lets it go on."""
+
+    reached = threading.Event()
+    release = threading.Event()
+    creates = 0
+
+    def create(self, event: DesiredEvent) -> ObservedEvent:
+        type(self).creates += 1
+        if type(self).creates == 3:
+            type(self).reached.set()
+            assert type(self).release.wait(DEADLINE)
+        return super().create(event)
+
+
+def test_a_run_still_going_is_running_not_unfinished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings: Settings = load_settings(folder_config(tmp_path))
+    original = registry.open_target
+
+    def opener(calendar: Any, s: Settings, state: Any) -> Any:
+        if calendar.name != "org":
+            return original(calendar, s, state)
+        return _Gate(calendar.name, s.data_path(calendar.path))
+
+    monkeypatch.setattr(registry, "open_target", opener)
+    store = open_state(settings)
+    result: list[RunReport] = []
+    worker = threading.Thread(
+        target=lambda: result.append(run_sync(settings, state=store, journal=store, run_id="live"))
+    )
+    worker.start()
+    try:
+        assert _Gate.reached.wait(DEADLINE)
+        # Another reader (as `syncsvc status` in another process) sees a live run.
+        live = status(settings)["runs"][0]
+        assert live["run_id"] == "live"
+        assert live["outcome"] == "running"
+        assert live["counts"]["applied"]["create"] == 2
+    finally:
+        _Gate.release.set()
+        worker.join(DEADLINE)
+    assert not worker.is_alive()
+    store.record_run(result[0])
+    done = status(settings)["runs"][0]
+    assert done["run_id"] == "live"
+    assert done["outcome"] == "ok"
+    assert done["counts"]["applied"]["create"] == EVENTS
+    assert done["finished"] is not None
+    store.close()
+
+
+def test_a_cli_run_that_cannot_read_its_plan_is_in_the_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = folder_config(tmp_path)
+    (tmp_path / "plan.txt").unlink()
+    assert cli_main(["--config", str(config), "sync"]) == 4
+    _, data = cli_json(capsys, "--config", str(config), "status", "--json")
+    run = data["runs"][0]
+    assert run["outcome"] == "failed"
+    assert "plan.txt" in (run["error"] or "")
+    assert run["finished"] is not None
