@@ -5,6 +5,11 @@ random generator, so every run is reproducible) to pass the request through or t
 fault: a dropped connection before the request reaches the server, a *lost response* (the
 server applied the request but the client never hears back), 500, 503, 429 with Retry-After,
 a slow response, or a truncated body. It counts what it injected for the report.
+
+A plan can also be a `tests.faultrules.Script`, which places faults by method, body and count,
+and may name two more faults: "short" (the body cut in half *with* a matching Content-Length,
+so only a reader of the body can tell) and "junk" (a body that is not what was asked for), or
+any status code ("415") to answer with instead of forwarding.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
+
+from tests.faultrules import Script
 
 FAULTS = ("drop", "lost_response", "500", "503", "429", "slow", "truncate")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -40,7 +47,7 @@ class FaultPlan:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
 
-    def choose(self) -> str | None:
+    def choose(self, method: str = "", path: str = "", body: bytes = b"") -> str | None:
         with self._lock:
             if not self.enabled:
                 return None
@@ -56,7 +63,7 @@ class FaultPlan:
 class FaultProxy:
     """Forward HTTP to `upstream` ("127.0.0.1", port), injecting faults from `plan`."""
 
-    def __init__(self, upstream: tuple[str, int], plan: FaultPlan | None = None) -> None:
+    def __init__(self, upstream: tuple[str, int], plan: FaultPlan | Script | None = None) -> None:
         self.upstream = upstream
         self.plan = plan or FaultPlan()
         self.injected: Counter[str] = Counter()
@@ -103,14 +110,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def _forward(self) -> None:
         proxy = self.owner
-        fault = proxy.plan.choose()
-        proxy.record(fault)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        fault = proxy.plan.choose(self.command, self.path, body)
+        proxy.record(fault)
         if fault == "drop":
             self._abort()
             return
-        if fault in {"500", "503", "429"}:
+        if fault is not None and fault.isdigit():
             payload = f"injected {fault}\n".encode()
             self.send_response(int(fault))
             if fault == "429" or fault == "503":
@@ -139,9 +146,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         if fault == "slow":
             time.sleep(proxy.plan.slow_seconds)  # a slow network, not synchronisation
+        if fault == "short" and len(data) > 1:
+            data = data[: len(data) // 2]  # and the length header below says so
+        elif fault == "junk":
+            data = b"<html><body>Service temporarily unavailable</body></html>"
         self.send_response(status, reason)
+        dropped = (
+            HOP_BY_HOP | {"content-length"} | ({"content-encoding"} if fault == "junk" else set())
+        )
         for name, value in upstream_headers:
-            if name.lower() not in HOP_BY_HOP | {"content-length"}:
+            if name.lower() not in dropped:
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import icalendar
@@ -441,9 +442,7 @@ def test_daemon_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
         plan.write_text(plan.read_text().replace(line, line.replace("\t7. mars\t", "\t14. mars\t")))
 
         def moved() -> bool:
-            return len(_ended(data)) >= 2 and _start_of(_events(org), title) == [
-                date(2024, 3, 14)
-            ]
+            return len(_ended(data)) >= 2 and _start_of(_events(org), title) == [date(2024, 3, 14)]
 
         assert wait_for(moved)
         second = _ended(data)[0]

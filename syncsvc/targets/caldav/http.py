@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import niquests
@@ -28,6 +28,14 @@ from syncsvc.targets.retry import retry_after_seconds
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
+
+T = TypeVar("T")
+
+
+class UnreadableReply(ValueError):
+    """A reply whose body cannot be used (cut short, not XML): a transient fault, retried
+    like a dropped connection. A proxy that cuts a body and fixes its Content-Length up
+    leaves the HTTP layer nothing to notice; only the reader of the body can tell."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +147,21 @@ class DavHttp:
     ) -> Reply:
         """Send with retries; returns every final status (callers judge 4xx), raises on
         401/403 (AuthError) and when the server stays unreachable or failing (TargetError)."""
+        return self.exchange(method, url, _as_is, body=body, headers=headers, recover=recover)
+
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        read: Callable[[Reply], T],
+        *,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        recover: Recover | None = None,
+    ) -> T:
+        """`request`, and `read` the reply within the same retries: a reply `read` refuses
+        (UnreadableReply) costs a try and a backoff, as any other transient fault does.
+        Only for requests that are safe to repeat (REPORT, PROPFIND, GET)."""
         url = self.absolute(url)
         waited = 0.0
         attempt = 0
@@ -147,7 +170,7 @@ class DavHttp:
             if attempt > 1 and recover is not None:
                 recovered = recover()
                 if recovered is not None:
-                    return recovered
+                    return read(recovered)
             try:
                 reply = self._send(method, url, body, headers or {})
             except niquests.exceptions.RequestException as err:
@@ -161,10 +184,15 @@ class DavHttp:
                         calendar=self.calendar,
                     )
                 if reply.status not in _RETRY_STATUSES:
-                    return reply
-                failure = f"{self.base_url} answered HTTP {reply.status} to {method}"
-                hinted = retry_after_seconds(reply.headers.get("Retry-After"))
-                delay = hinted if hinted is not None else self.policy.backoff(attempt)
+                    try:
+                        return read(reply)
+                    except UnreadableReply as err:
+                        failure = f"{self.base_url}: unreadable reply to {method}: {err}"
+                        delay = self.policy.backoff(attempt)
+                else:
+                    failure = f"{self.base_url} answered HTTP {reply.status} to {method}"
+                    hinted = retry_after_seconds(reply.headers.get("Retry-After"))
+                    delay = hinted if hinted is not None else self.policy.backoff(attempt)
             if attempt >= self.policy.attempts or waited + delay > self.policy.max_total_wait:
                 raise TargetError(
                     f"{failure} (gave up after {attempt} tries)", calendar=self.calendar
@@ -225,6 +253,10 @@ class DavHttp:
 def _same_origin(a: str, b: str) -> bool:
     one, two = urlsplit(a), urlsplit(b)
     return (one.scheme, one.hostname, one.port) == (two.scheme, two.hostname, two.port)
+
+
+def _as_is(reply: Reply) -> Reply:
+    return reply
 
 
 def _is_precondition(reply: Reply) -> bool:

@@ -177,14 +177,30 @@ class CalDAVTarget:
         self._dirty = True
 
     def close(self) -> None:
-        """Advance the sync token past our own writes, save memory, close the session."""
+        """Advance the sync token past our own writes, save memory, close the session.
+
+        Bookkeeping only: if the closing sync-collection fails, every write stays as made;
+        the old token is kept (and saved), so the next run lists our writes again, knows them
+        by their etags, and still sees any edit made meanwhile. Raises after saving."""
+        failure: TargetError | None = None
         try:
             if self._dirty and self._use_sync and self._token:
-                self._advance_token()
+                before = self._token
+                try:
+                    self._advance_token()
+                except TargetError as err:
+                    self._token = before
+                    failure = TargetError(
+                        f"the closing sync-collection failed ({err.message}); the next run "
+                        "reads from the previous sync token",
+                        calendar=self.name,
+                    )
             if self._observed:
                 self._state.save(self.name, self._token, self._by_uid())
         finally:
             self._http.close()
+        if failure is not None:
+            raise failure
 
     # --- internals ----------------------------------------------------------------------
 
@@ -195,7 +211,9 @@ class CalDAVTarget:
         headers = {"Content-Type": "application/xml; charset=utf-8"}
         if depth is not None:
             headers["Depth"] = depth
-        reply = self._http.request(method, self._url, body=body, headers=headers)
+        return self._follow(self._http.request(method, self._url, body=body, headers=headers))
+
+    def _follow(self, reply: Reply) -> Reply:
         if reply.moved and reply.url != self._url:
             self._url = reply.url if reply.url.endswith("/") else reply.url + "/"
             self._path = urlsplit(self._url).path
@@ -218,10 +236,10 @@ class CalDAVTarget:
         gone: set[str] = set()
         complete = not token
         for _ in range(_MAX_SYNC_ROUNDS):
-            reply = self._collection("REPORT", xml.sync_collection(token), depth="0")
+            reply, status = self._multistatus("REPORT", xml.sync_collection(token), depth="0")
             if reply.status == 404:
                 raise _CalendarMissing
-            if reply.status != 207:
+            if status is None:
                 if token and reply.status in (400, 403, 409, 410, 412):
                     # RFC 6578 3.2: the token expired or is unknown (403 valid-sync-token; Xandikos
                     # says 412); start over from nothing.
@@ -231,7 +249,6 @@ class CalDAVTarget:
                 self._use_sync = False
                 self.stats.notes.append(f"sync-collection refused (HTTP {reply.status})")
                 return None
-            status = self._parse(reply)
             for entry in status.entries:
                 if entry.gone:
                     gone.add(xml.href_key(entry.href))
@@ -254,12 +271,12 @@ class CalDAVTarget:
         note = "no sync-token support: etag listing"
         if note not in self.stats.notes:
             self.stats.notes.append(note)
-        reply = self._collection("PROPFIND", xml.propfind_etags(), depth="1")
+        reply, listing = self._multistatus("PROPFIND", xml.propfind_etags(), depth="1")
         if reply.status == 404:
             raise _CalendarMissing
-        if reply.status != 207:
+        if listing is None:
             raise self._rejected("PROPFIND", "calendar", reply)
-        entries = [e for e in self._parse(reply).entries if not e.href.endswith("/")]
+        entries = [e for e in listing.entries if not e.href.endswith("/")]
         self._token = None
         return entries, set(), True
 
@@ -278,10 +295,10 @@ class CalDAVTarget:
         """calendar-multiget `hrefs` (in batches); keep the ones that are ours."""
         for start in range(0, len(hrefs), MULTIGET_BATCH):
             batch = hrefs[start : start + MULTIGET_BATCH]
-            reply = self._collection("REPORT", xml.multiget(batch), depth="1")
-            if reply.status != 207:
+            reply, found = self._multistatus("REPORT", xml.multiget(batch), depth="1")
+            if found is None:
                 raise self._rejected("REPORT calendar-multiget", "calendar", reply)
-            for entry in self._parse(reply).entries:
+            for entry in found.entries:
                 key = xml.href_key(entry.href)
                 event = (
                     observe_ical(entry.data, remote_id=entry.href, etag=entry.etag)
@@ -294,10 +311,10 @@ class CalDAVTarget:
                     self._put(key, event)
 
     def _query_uid(self, uid: str) -> ObservedEvent | None:
-        reply = self._collection("REPORT", xml.query_uid(uid), depth="1")
-        if reply.status != 207:
+        _, found = self._multistatus("REPORT", xml.query_uid(uid), depth="1")
+        if found is None:
             return None
-        for entry in self._parse(reply).entries:
+        for entry in found.entries:
             if entry.data is None:
                 continue
             event = observe_ical(entry.data, remote_id=entry.href, etag=entry.etag)
@@ -311,8 +328,12 @@ class CalDAVTarget:
     ) -> ObservedEvent:
         if etag is None:
             # Some servers omit the ETag when they rewrite what we sent: read it back once.
-            check = self._http.request("GET", href, headers=_GET)
-            etag = check.etag if check.status == 200 else None
+            # The write is done either way; without an etag the next write re-reads first.
+            try:
+                check = self._http.request("GET", href, headers=_GET)
+                etag = check.etag if check.status == 200 else None
+            except TargetError as err:
+                self.stats.notes.append(f"no etag for {href} after writing it: {err.message}")
         # What we just wrote is what we rendered: no need to parse our own bytes again.
         observed = event.written(href, etag, sequence)
         self._remember(observed)
@@ -356,11 +377,25 @@ class CalDAVTarget:
             result[event.uid] = event
         return result
 
-    def _parse(self, reply: Reply) -> xml.Multistatus:
-        try:
-            return xml.parse(reply.content, self._path)
-        except ValueError as err:
-            raise TargetError(f"{self._http.base_url}: {err}", calendar=self.name) from None
+    def _multistatus(
+        self, method: str, body: bytes, *, depth: str
+    ) -> tuple[Reply, xml.Multistatus | None]:
+        """A read-only DAV request; its 207 body parsed (None for any other status). A body
+        that does not parse (cut short, not XML) is retried within the request's budget."""
+
+        def read(reply: Reply) -> tuple[Reply, xml.Multistatus | None]:
+            if reply.status != 207:
+                return reply, None
+            # Hrefs are relative to where the answer came from (a moved collection).
+            path = urlsplit(reply.url).path if reply.moved else self._path
+            try:
+                return reply, xml.parse(reply.content, path)
+            except ValueError as err:
+                raise http_mod.UnreadableReply(str(err)) from None
+
+        headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
+        reply, found = self._http.exchange(method, self._url, read, body=body, headers=headers)
+        return self._follow(reply), found
 
     def _rejected(self, method: str, what: str, reply: Reply) -> TargetError:
         return TargetError(
