@@ -18,12 +18,13 @@ WORKDIR /src
 COPY pyproject.toml README.md constraints.tx[t] ./
 COPY syncsvc ./syncsvc
 # A venv, not the base's pip: Debian's python3 has none, and it must not touch system Python.
+# --use-pep517: sdists without a pyproject (odfpy) build in isolation, not via setup.py.
 # Behind a TLS-intercepting proxy, pass its CA bundle: --secret id=pip_cert,src=<bundle.pem>.
 RUN --mount=type=secret,id=pip_cert \
     python3 -m venv /opt/build \
     && if [ -f /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi \
     && if [ -f constraints.txt ]; then set -- -c constraints.txt; fi \
-    && /opt/build/bin/pip wheel --wheel-dir /wheels "$@" .
+    && /opt/build/bin/pip wheel --use-pep517 --wheel-dir /wheels "$@" .
 
 # --- runtime --------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime

@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -40,11 +40,16 @@ class Running:
 
 
 def get(url: str, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (names lower-cased: HTTP header names are case-insensitive), body."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as reply:
-            return reply.status, dict(reply.headers), reply.read()
+            return reply.status, _lower(reply.headers.items()), reply.read()
     except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+        return err.code, _lower(err.headers.items()), err.read()
+
+
+def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {name.lower(): value for name, value in items}
 
 
 def wait_for(url: str, status: int, within: float) -> bytes:
@@ -113,7 +118,7 @@ def test_image_runs_read_only_as_non_root_and_stops_on_sigterm(running: Running)
     assert feed.count(b"BEGIN:VEVENT") >= 1
     status, headers, _ = get(f"{base}/hva-skjer.ics")
     assert status == 200
-    assert headers["Content-Type"].startswith("text/calendar")
+    assert headers["content-type"].startswith("text/calendar")
 
     config = json.loads(ci.podman("inspect", running.name).stdout)[0]
     assert config["Config"]["User"] == "syncsvc"
