@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from syncsvc.core import ical, ical_render
-from syncsvc.core.events import DesiredEvent, EventContent, EventStatus
+from syncsvc.domain.events import DesiredEvent, EventContent, EventStatus
+from syncsvc.pipeline import ical, ical_render
 
 JS = Path(__file__).parent / "js"
 NODE = shutil.which("node")
@@ -95,26 +95,43 @@ def _read_back(value: str) -> str:
 def test_single_event_bytes_match_icalendar(event: DesiredEvent, sequence: int) -> None:
     fast = ical_render.event_to_ical(event, sequence=sequence, stamp=STAMP)
     if not _mangled_by_icalendar(event):
-        assert fast == ical.event_to_ical(event, sequence=sequence, stamp=STAMP)
+        assert fast == ical.icalendar_event_to_ical(event, sequence=sequence, stamp=STAMP)
     assert all(len(line) <= 75 for line in fast.split(b"\r\n"))  # folded by octets
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(batch=st.lists(events(), max_size=12), name=st.one_of(st.none(), texts))
-def test_calendar_bytes_match_icalendar(batch: list[DesiredEvent], name: str | None) -> None:
-    fast = ical_render.calendar_to_ical(batch, name=name, stamp=STAMP)
+@given(
+    batch=st.lists(events(), max_size=12),
+    name=st.one_of(st.none(), texts),
+    refresh=st.one_of(st.none(), st.timedeltas(timedelta(0), timedelta(days=9))),
+    url=st.one_of(st.none(), st.just("https://kalender.example.no/hva-skjer.ics?a=1,2;b")),
+    zone=st.one_of(st.none(), st.sampled_from(["Europe/Oslo", "America/Argentina/Salta"])),
+)
+def test_calendar_bytes_match_icalendar(
+    batch: list[DesiredEvent],
+    name: str | None,
+    refresh: timedelta | None,
+    url: str | None,
+    zone: str | None,
+) -> None:
+    extra: dict[str, Any] = {"refresh": refresh, "url": url, "timezone": zone}
+    fast = ical_render.calendar_to_ical(batch, name=name, stamp=STAMP, **extra)
     # icalendar cannot write a name with a line break (it fails); we write it on one line.
     if not any(map(_mangled_by_icalendar, batch)) and not {"\r", "\n"} & set(name or ""):
-        assert fast == ical.calendar_to_ical(batch, name=name, stamp=STAMP)
+        assert fast == ical.icalendar_calendar_to_ical(batch, name=name, stamp=STAMP, **extra)
     lines = fast.split(b"\r\n")
-    assert lines[3].startswith(b"X-WR-CALNAME:") == bool(name)
+    assert lines[3].startswith(b"NAME:") == bool(name)
+    ttl = [line for line in lines if line.startswith(b"X-PUBLISHED-TTL:")]
+    assert len(ttl) == (refresh is not None)
     assert lines.count(b"BEGIN:VEVENT") == len(batch)
 
 
 @settings(max_examples=60, deadline=None)
 @given(event=events(OUTSIDE))
 def test_values_outside_our_shape_are_left_to_icalendar(event: DesiredEvent) -> None:
-    assert ical_render.event_to_ical(event, stamp=STAMP) == ical.event_to_ical(event, stamp=STAMP)
+    assert ical_render.event_to_ical(event, stamp=STAMP) == ical.icalendar_event_to_ical(
+        event, stamp=STAMP
+    )
 
 
 # --- the same events, read by icalendar ------------------------------------------------------
@@ -144,7 +161,7 @@ def _icalendar_view(data: bytes) -> list[dict[str, Any]]:
 def test_icalendar_reads_the_same_event_and_our_content(event: DesiredEvent, sequence: int) -> None:
     fast = ical_render.event_to_ical(event, sequence=sequence, stamp=STAMP)
     if not _mangled_by_icalendar(event):
-        old = ical.event_to_ical(event, sequence=sequence, stamp=STAMP)
+        old = ical.icalendar_event_to_ical(event, sequence=sequence, stamp=STAMP)
         assert _icalendar_view(fast) == _icalendar_view(old)
     # And it reads back as the event we meant, so a later run sees no edit (no drift).
     observed = ical.observe_ical(fast, remote_id="x.ics")
@@ -176,7 +193,7 @@ def test_a_backslash_before_n_survives_the_round_trip() -> None:
         ),
     )
     fast = ical.observe_ical(ical_render.event_to_ical(event, stamp=STAMP), remote_id="a.ics")
-    old = ical.observe_ical(ical.event_to_ical(event, stamp=STAMP), remote_id="a.ics")
+    old = ical.observe_ical(ical.icalendar_event_to_ical(event, stamp=STAMP), remote_id="a.ics")
     assert fast is not None
     assert old is not None
     assert fast.summary == r"Filer i C:\Nye"
@@ -228,9 +245,9 @@ def test_icaljs_reads_the_same_events(
         fast_files.append(folder / f"fast-{n}.ics")
         fast_files[-1].write_bytes(ical_render.event_to_ical(event, sequence=n, stamp=STAMP))
         old_files.append(folder / f"old-{n}.ics")
-        old_files[-1].write_bytes(ical.event_to_ical(event, sequence=n, stamp=STAMP))
+        old_files[-1].write_bytes(ical.icalendar_event_to_ical(event, sequence=n, stamp=STAMP))
     (folder / "fast-all.ics").write_bytes(ical_render.calendar_to_ical(batch, stamp=STAMP))
-    (folder / "old-all.ics").write_bytes(ical.calendar_to_ical(batch, stamp=STAMP))
+    (folder / "old-all.ics").write_bytes(ical.icalendar_calendar_to_ical(batch, stamp=STAMP))
     fast = _icaljs_view(icaljs, [*fast_files, folder / "fast-all.ics"])
     old = _icaljs_view(icaljs, [*old_files, folder / "old-all.ics"])
     assert len(fast) == len(old) == 2 * len(batch)
@@ -245,13 +262,37 @@ def test_icaljs_reads_the_same_events(
         # ical.js reads "a\\,b" (an escaped backslash, then the separator) as one value.
         if content.categories and not any("\\" in c for c in content.categories):
             assert _prop(got, "categories")[0][3:] == [_read_back(c) for c in content.categories]
-        # TODO(phase B): VTIMEZONEs over several years are misread by ical.js (RDATE without
-        # DTSTART as an onset); check every event once the renderer lists DTSTART as an RDATE.
-        years = {v.year for v in (content.start, content.end) if isinstance(v, datetime)}
-        if len(years) == 1:
-            for key, value in (("startUtc", content.start), ("endUtc", content.end)):
-                if isinstance(value, datetime):
-                    instant = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-                    assert got[key] == instant
+        for key, value in (("startUtc", content.start), ("endUtc", content.end)):
+            if isinstance(value, datetime):
+                assert got[key] == value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     if not any(mangled):
         assert fast[len(batch) :] == old[len(batch) :]
+
+
+def test_icaljs_reads_summer_times_right_in_a_feed_over_several_years(
+    icaljs: Path, tmp_path: Path
+) -> None:
+    # A school year runs from August into the next year; the VTIMEZONE then lists onsets
+    # as RDATEs, which ical.js reads only when each has its own line, DTSTART's included.
+    oslo = ZoneInfo("Europe/Oslo")
+    batch = [
+        DesiredEvent(
+            uid=f"m{year}-{month}@syncsvc.local",
+            content=EventContent(
+                summary="Møte",
+                start=datetime(year, month, 7, 14, tzinfo=oslo),
+                end=datetime(year, month, 7, 15, tzinfo=oslo),
+            ),
+        )
+        for year in (2024, 2025, 2026)
+        for month in (1, 4, 6, 9, 11)
+    ]
+    feed = tmp_path / "feed.ics"
+    feed.write_bytes(ical_render.calendar_to_ical(batch, name="Hva skjer", stamp=STAMP))
+    got = {e["uid"]: e["startUtc"] for e in _icaljs_view(icaljs, [feed])}
+    want = {
+        e.uid: e.content.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        for e in batch
+        if isinstance(e.content.start, datetime)
+    }
+    assert got == want

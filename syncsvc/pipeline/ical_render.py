@@ -1,7 +1,7 @@
 """Fast iCalendar rendering of our one event shape, by string building (RFC 5545).
 
-`event_to_ical` and `calendar_to_ical` in `ical` build icalendar objects, which costs about
-0.3 ms per event: a feed of 100,000 events took over 30 s. Our events always have the same
+Building icalendar objects (`ical.icalendar_event_to_ical`) costs about 0.3 ms per event: a
+feed of 100,000 events took over 30 s. Our events always have the same
 few properties, so this module writes their content lines directly, in icalendar's own
 layout (property order, escaping, line folding), and gives the same bytes as icalendar for
 the values we produce. Only the VTIMEZONE blocks still come from icalendar (a few per file,
@@ -16,12 +16,12 @@ round trip).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from syncsvc import __version__
-from syncsvc.core.events import HASH_PROPERTY, OWNER_PROPERTY, OWNER_VALUE, DesiredEvent
+from syncsvc.domain.events import HASH_PROPERTY, OWNER_PROPERTY, OWNER_VALUE, DesiredEvent
 
 PRODID = f"-//syncsvc//syncsvc {__version__}//EN"
 _LIMIT = 75  # icalendar folds before a line would reach 75 octets
@@ -36,9 +36,7 @@ class _Unsupported(Exception):
     """A value outside the shape this module writes: icalendar renders the whole file."""
 
 
-def event_to_ical(
-    event: DesiredEvent, *, sequence: int = 0, stamp: datetime | None = None
-) -> bytes:
+def event_to_ical(event: DesiredEvent, *, sequence: int = 0, stamp: datetime) -> bytes:
     """One VCALENDAR holding one VEVENT (plus a VTIMEZONE when the event is timed)."""
     when = _stamp(stamp)
     try:
@@ -46,28 +44,37 @@ def event_to_ical(
         _timezones(lines, (event,))
         _vevent(lines, event, sequence, when)
     except _Unsupported:
-        from syncsvc.core import ical
+        from syncsvc.pipeline import ical
 
-        return ical.event_to_ical(event, sequence=sequence, stamp=when)
+        return ical.icalendar_event_to_ical(event, sequence=sequence, stamp=when)
     lines.append("END:VCALENDAR\r\n")
     return "\r\n".join(lines).encode()
 
 
 def calendar_to_ical(
-    events: Sequence[DesiredEvent], *, name: str | None = None, stamp: datetime | None = None
+    events: Sequence[DesiredEvent],
+    *,
+    name: str | None = None,
+    stamp: datetime,
+    refresh: timedelta | None = None,
+    url: str | None = None,
+    timezone: str | None = None,
 ) -> bytes:
-    """One VCALENDAR with many VEVENTs (the public feed, single-file export)."""
+    """One VCALENDAR with many VEVENTs (the public feed, single-file export); the calendar
+    properties are those of `ical.calendar_to_ical`, which documents them."""
     when = _stamp(stamp)
     try:
-        lines = _head(name)
+        lines = _head(name, refresh=refresh, url=url, timezone=timezone)
         _timezones(lines, events)
         stamp_line = _stamp_line(when)
         for event in sorted(events, key=lambda e: (_sort_key(e.content.start), e.uid)):
             _vevent(lines, event, 0, when, stamp_line)
     except _Unsupported:
-        from syncsvc.core import ical
+        from syncsvc.pipeline import ical
 
-        return ical.calendar_to_ical(events, name=name, stamp=when)
+        return ical.icalendar_calendar_to_ical(
+            events, name=name, stamp=when, refresh=refresh, url=url, timezone=timezone
+        )
     lines.append("END:VCALENDAR\r\n")
     return "\r\n".join(lines).encode()
 
@@ -75,15 +82,52 @@ def calendar_to_ical(
 # --- content lines --------------------------------------------------------------------------
 
 
-def _head(name: str | None) -> list[str]:
+def _head(
+    name: str | None = None,
+    *,
+    refresh: timedelta | None = None,
+    url: str | None = None,
+    timezone: str | None = None,
+) -> list[str]:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", _line("PRODID:" + _text(PRODID))]
+    # icalendar's order: VERSION, PRODID, NAME, X-WR-CALNAME, then the rest alphabetically.
+    # NAME, X-WR-*, URL and SOURCE are written raw, as icalendar writes them and as icalendar
+    # and ical.js read them back; only line breaks, which would end the line, become spaces.
     if name:
-        # Written raw, as icalendar does and as icalendar and ical.js read it back (an unknown
-        # property, not TEXT); only line breaks, which would end the line, become spaces.
-        lines.append(
-            _line("X-WR-CALNAME:" + name.replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
-        )
+        lines += [_line("NAME:" + _raw(name)), _line("X-WR-CALNAME:" + _raw(name))]
+    if refresh is not None:
+        lines.append("REFRESH-INTERVAL;VALUE=DURATION:" + _duration(refresh))
+    if url:
+        lines += [_line("SOURCE;VALUE=URI:" + _raw(url)), _line("URL;VALUE=URI:" + _raw(url))]
+    if refresh is not None:
+        lines.append("X-PUBLISHED-TTL:" + _duration(refresh))
+    if timezone:
+        lines.append(_line("X-WR-TIMEZONE:" + _raw(timezone)))
     return lines
+
+
+def _raw(value: str) -> str:
+    return value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _duration(value: timedelta) -> str:
+    """An RFC 5545 DURATION as icalendar writes it (P1D, PT1H30M, P1DT2H, -PT15M)."""
+    sign = ""
+    if value.days < 0:
+        sign, value = "-", -value
+    clock = ""
+    if value.seconds:
+        hours, minutes, seconds = (
+            value.seconds // 3600,
+            value.seconds % 3600 // 60,
+            value.seconds % 60,
+        )
+        clock = "T" + (f"{hours}H" if hours else "")
+        clock += f"{minutes}M" if minutes or (hours and seconds) else ""
+        clock += f"{seconds}S" if seconds else ""
+    if value.days == 0 and clock:
+        return f"{sign}P{clock}"
+    return f"{sign}P{value.days}D{clock}"
 
 
 def _vevent(
@@ -117,9 +161,8 @@ def _vevent(
     append("END:VEVENT")
 
 
-def _stamp(stamp: datetime | None) -> datetime:
-    when = stamp or datetime.now(UTC)
-    return when.astimezone(UTC).replace(microsecond=0)
+def _stamp(stamp: datetime) -> datetime:
+    return stamp.astimezone(UTC).replace(microsecond=0)
 
 
 def _stamp_line(stamp: datetime) -> str:
@@ -210,14 +253,11 @@ def _timezones(lines: list[str], events: Iterable[DesiredEvent]) -> None:
 
 @lru_cache(maxsize=64)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> str:
-    """The VTIMEZONE block (without its last line break) from icalendar, which knows how to
-    turn the zone's rules into one; only the years in use, so it stays a few lines long."""
-    from icalendar import Timezone  # only a timed event needs it
+    """The VTIMEZONE block (without its last line break), the same as `ical` writes: icalendar
+    knows how to turn the zone's rules into one, and is imported for it only here."""
+    from syncsvc.pipeline import ical
 
-    block = Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    ).to_ical()
-    return bytes(block).decode().removesuffix("\r\n")
+    return bytes(ical.vtimezone(tzid, first_year, last_year).to_ical()).decode()[:-2]
 
 
 def _sort_key(value: date | datetime) -> str:
