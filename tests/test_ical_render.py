@@ -81,10 +81,16 @@ def _mangled_by_icalendar(event: DesiredEvent) -> bool:
     return any("\\N" in t for t in (event.uid, c.summary, c.description, c.location, *c.categories))
 
 
-def _read_back(value: str) -> str:
+def _read_back(value: str, *, first: bool = True) -> str:
     """What a TEXT value reads back as: iCalendar has no escape for CR, so CR LF and a lone CR
-    come back as LF (both renderers do this)."""
-    return value.replace("\r\n", "\n").replace("\r", "\n")
+    come back as LF; icalendar also drops a leading U+FEFF of a property's (first) value.
+    Both renderers do this; plan text never holds either (cells are cleaned)."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value.removeprefix("\ufeff") if first else value
+
+
+def _categories_read_back(categories: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_read_back(c, first=n == 0) for n, c in enumerate(categories))
 
 
 # --- the same bytes -----------------------------------------------------------------------
@@ -176,10 +182,10 @@ def test_icalendar_reads_the_same_event_and_our_content(event: DesiredEvent, seq
     assert read is not None
     assert read.description == _read_back(content.description)
     assert read.location == _read_back(content.location)
-    assert read.categories == tuple(_read_back(c) for c in content.categories)
+    assert read.categories == _categories_read_back(content.categories)
     assert read.status is content.status
     texts_in = (content.summary, content.description, content.location, *content.categories)
-    if not any("\r" in t for t in texts_in):
+    if not any("\r" in t or t.startswith("\ufeff") for t in texts_in):
         assert not observed.drifted
 
 
@@ -261,7 +267,9 @@ def test_icaljs_reads_the_same_events(
             assert _prop(got, "description")[0][3] == _read_back(content.description)
         # ical.js reads "a\\,b" (an escaped backslash, then the separator) as one value.
         if content.categories and not any("\\" in c for c in content.categories):
-            assert _prop(got, "categories")[0][3:] == [_read_back(c) for c in content.categories]
+            assert tuple(_prop(got, "categories")[0][3:]) == _categories_read_back(
+                content.categories
+            )
         for key, value in (("startUtc", content.start), ("endUtc", content.end)):
             if isinstance(value, datetime):
                 assert got[key] == value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -24,6 +24,7 @@ from syncsvc import __version__
 from syncsvc.domain.events import HASH_PROPERTY, OWNER_PROPERTY, OWNER_VALUE, DesiredEvent
 
 PRODID = f"-//syncsvc//syncsvc {__version__}//EN"
+BOM = "\ufeff"
 _LIMIT = 75  # icalendar folds before a line would reach 75 octets
 _FOLD = "\r\n "
 # Zones icalendar writes as UTC ("...Z") though their key is not "UTC": left to icalendar.
@@ -89,20 +90,20 @@ def _head(
     url: str | None = None,
     timezone: str | None = None,
 ) -> list[str]:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", _line("PRODID:" + _text(PRODID))]
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", _prop("PRODID", _text(PRODID))]
     # icalendar's order: VERSION, PRODID, NAME, X-WR-CALNAME, then the rest alphabetically.
     # NAME, X-WR-*, URL and SOURCE are written raw, as icalendar writes them and as icalendar
     # and ical.js read them back; only line breaks, which would end the line, become spaces.
     if name:
-        lines += [_line("NAME:" + _raw(name)), _line("X-WR-CALNAME:" + _raw(name))]
+        lines += [_prop("NAME", _raw(name)), _prop("X-WR-CALNAME", _raw(name))]
     if refresh is not None:
         lines.append("REFRESH-INTERVAL;VALUE=DURATION:" + _duration(refresh))
     if url:
-        lines += [_line("SOURCE;VALUE=URI:" + _raw(url)), _line("URL;VALUE=URI:" + _raw(url))]
+        lines += [_prop("SOURCE;VALUE=URI", _raw(url)), _prop("URL;VALUE=URI", _raw(url))]
     if refresh is not None:
         lines.append("X-PUBLISHED-TTL:" + _duration(refresh))
     if timezone:
-        lines.append(_line("X-WR-TIMEZONE:" + _raw(timezone)))
+        lines.append(_prop("X-WR-TIMEZONE", _raw(timezone)))
     return lines
 
 
@@ -140,23 +141,23 @@ def _vevent(
     content = event.content
     append = lines.append
     append("BEGIN:VEVENT")
-    append(_line("SUMMARY:" + _text(content.summary)))
+    append(_prop("SUMMARY", _text(content.summary)))
     append(_line("DTSTART" + _when(content.start)))
     append(_line("DTEND" + _when(content.end)))
     append(stamp_line or _stamp_line(stamp))
-    append(_line("UID:" + _text(event.uid)))
+    append(_prop("UID", _text(event.uid)))
     append(f"SEQUENCE:{int(sequence)}")
     # The rest in alphabetical order, as icalendar sorts them.
     if content.categories:
-        append(_line("CATEGORIES:" + ",".join(_text(c) for c in content.categories)))
+        append(_prop("CATEGORIES", ",".join(_text(c) for c in content.categories)))
     if content.description:
-        append(_line("DESCRIPTION:" + _text(content.description)))
+        append(_prop("DESCRIPTION", _text(content.description)))
     if content.location:
-        append(_line("LOCATION:" + _text(content.location)))
+        append(_prop("LOCATION", _text(content.location)))
     append("STATUS:" + _text(content.status.value))
     if content.all_day:
         append("TRANSP:TRANSPARENT")  # an all-day plan entry should not block the day
-    append(_line(f"{HASH_PROPERTY}:" + _text(event.content_hash)))
+    append(_prop(HASH_PROPERTY, _text(event.content_hash)))
     append(f"{OWNER_PROPERTY}:{OWNER_VALUE}")
     append("END:VEVENT")
 
@@ -208,6 +209,11 @@ def _text(value: str) -> str:
         .replace("\n", "\\n")
         .replace("\r", "\\n")
     )
+
+
+def _prop(name: str, value: str) -> str:
+    # icalendar decodes each value as UTF-8 with signature, which drops one leading U+FEFF.
+    return _line(f"{name}:{value[1:] if value.startswith(BOM) else value}")
 
 
 def _line(line: str) -> str:
