@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -29,6 +28,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from syncsvc.domain import tomltext
 from syncsvc.domain.errors import ConfigError, Where
 from syncsvc.plan.formats import FORMATS, is_format
 from syncsvc.targets.caldav.config import CalDAVCalendar, CalDAVServer
@@ -252,13 +252,9 @@ def load_settings(
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read configuration: {err}", where=Where(str(file))) from None
     try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        # Python 3.11 puts the position only in the text: "... (at line 3, column 7)".
-        found = re.search(r"\s*\(at line (\d+), column \d+\)", str(err))
-        msg = str(err)[: found.start()] if found else str(err)
-        line = int(found.group(1)) if found else None
-        raise ConfigError(f"invalid TOML: {msg}", where=Where(str(file), line)) from None
+        data = tomltext.loads(text)
+    except tomltext.TomlSyntaxError as err:
+        raise ConfigError(err.message, where=Where(str(file), err.line)) from None
     secrets = secrets_dir or os.environ.get("SYNCSVC_SECRETS_DIR")
     if secrets and not Path(secrets).is_dir():
         raise ConfigError("secrets directory does not exist", where=Where(str(secrets)))
@@ -289,17 +285,8 @@ def _config_error(err: ValidationError, file: Path, text: str) -> ConfigError:
     more = len(err.errors()) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    line = _line_of(text, loc[-1]) if loc else None
+    line = tomltext.key_line(text, loc[-1]) if loc else None
     return ConfigError(message, where=Where(str(file), line))
-
-
-def _line_of(text: str, key: str) -> int | None:
-    """The first line where `key` is assigned or opens a table (good enough to point at it)."""
-    pattern = re.compile(rf"^\s*(\[\[?\s*)?([\w.\"-]*\.)?\"?{re.escape(key)}\"?\s*(=|\]|\.)")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return None
 
 
 def _read_secret_files(settings: Settings) -> Settings:

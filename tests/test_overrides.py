@@ -62,6 +62,17 @@ def test_unknown_key_is_an_error_with_its_line() -> None:
     assert err.value.where.line == 6
 
 
+def test_a_toml_syntax_error_names_its_line_and_not_the_position_twice() -> None:
+    # Python 3.11's tomllib has the line only in the message text; it was lost here before.
+    text = '[[override]]\ntitle = "x"\n\n[[override]]\ntitle = "y\n'
+    with pytest.raises(ConfigError) as err:
+        parse_overrides(text, source="o.toml")
+    assert err.value.where is not None
+    assert err.value.where.line == 5
+    assert "invalid TOML" in err.value.message
+    assert "(at line" not in err.value.message
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [

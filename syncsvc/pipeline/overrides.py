@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syncsvc.domain import tomltext
 from syncsvc.domain.errors import ConfigError, Where
 from syncsvc.domain.plan import Plan, Problem, ProblemKind, Severity
 
@@ -128,16 +128,14 @@ def unmatched_problems(overrides: Overrides, plan: Plan) -> list[Problem]:
 
 def parse_overrides(text: str, *, source: str = "overrides.toml") -> Overrides:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        line = getattr(err, "lineno", None)
-        message = f"invalid TOML: {getattr(err, 'msg', err)}"
-        raise ConfigError(message, where=Where(source, line)) from None
+        data = tomltext.loads(text)
+    except tomltext.TomlSyntaxError as err:
+        raise ConfigError(err.message, where=Where(source, err.line)) from None
     for key in data:
         if key != "override":
             raise ConfigError(
                 f"unknown key {key!r} (expected [[override]] tables)",
-                where=Where(source, _line_of(text, key, 0)),
+                where=Where(source, tomltext.key_line(text, key)),
             )
     tables = data.get("override", [])
     if not isinstance(tables, list):
@@ -152,7 +150,8 @@ def parse_overrides(text: str, *, source: str = "overrides.toml") -> Overrides:
 
 def _rule(table: dict[str, Any], text: str, source: str, header: int | None) -> Rule:
     def fail(message: str, key: str | None = None) -> ConfigError:
-        line = _line_of(text, key, header) if key else header
+        # Not found: the rule's own [[override]] line.
+        line = (tomltext.key_line(text, key, after=header or 0) or header) if key else header
         return ConfigError(f"override: {message}", where=Where(source, line))
 
     for key, value in table.items():
@@ -202,14 +201,6 @@ def _time(table: dict[str, Any], key: str, fail: Any) -> time | None:
 def _table_lines(text: str) -> list[int]:
     header = re.compile(r"^\s*\[\[\s*override\s*\]\]")
     return [n for n, line in enumerate(text.splitlines(), start=1) if header.match(line)]
-
-
-def _line_of(text: str, key: str, after: int | None) -> int | None:
-    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[+\s*{re.escape(key)}\s*\]")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if number > (after or 0) and pattern.match(line):
-            return number
-    return after
 
 
 def apply_time(

@@ -10,7 +10,6 @@ top-level `problems` list the problems are worked out as for a table. Errors nam
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from syncsvc.domain import tomltext
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import (
     TIMEZONE,
@@ -151,17 +151,11 @@ def _yaml_line(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
-_TOML_LINE = re.compile(r"\(at line (\d+)")
-
-
 def _toml_data(text: str, name: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        m = _TOML_LINE.search(str(err))
-        raise PlanError(
-            f"invalid TOML: {err}", where=Where(name, int(m.group(1)) if m else None)
-        ) from err
+        return tomltext.loads(text)
+    except tomltext.TomlSyntaxError as err:
+        raise PlanError(err.message, where=Where(name, err.line)) from None
 
 
 def _toml_line(text: str, loc: Sequence[int | str]) -> int | None:
