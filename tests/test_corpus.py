@@ -76,6 +76,7 @@ def test_corpus_document_reads_as_expected(expected: Path) -> None:
     spec, plan, _ = _read(expected)
     assert plan.extra["format"].split("-")[0] == spec["reader"], plan.extra["format"]
     assert plan.year == spec["year"]
+    assert plan.title == spec["title"]
     read = Counter(
         (item.title, o.start, o.end, str(o.status)) for item in plan.items for o in item.occurrences
     )

@@ -50,6 +50,7 @@ class Para:
 
     text: str
     line: int | None = None
+    heading: bool = False  # an HTML <h1>–<h3> or a Word title/heading style: may be the title
 
 
 Block = Row | Para

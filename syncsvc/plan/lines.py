@@ -145,7 +145,10 @@ def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
     cell = Cell(head, toks, units)
     attach(cell)
     times = [t for t in toks if t.kind is Kind.TIME]
-    shared = times[0] if len(times) == 1 and _SHARED_TIME.search(head) else None
+    # One time for several dates: "begge dager fra kl 07.30", or written before all of them
+    # ("tirsdager kl. 12.00 - 13.30 i kafeen 30. august 13. og 27. september").
+    before_all = len(times) == 1 and len(units) > 1 and times[0].end <= toks[units[0].first].start
+    shared = times[0] if len(times) == 1 and (before_all or _SHARED_TIME.search(head)) else None
     parts: list[str] = []
     removed: list[tuple[int, int]] = []
     days = [u for u in units if not u.elems[0].week]

@@ -97,6 +97,7 @@ def _scan(doc: Document) -> _Reading:
     in_contacts = False
     pending_name = ""
     first_para: str | None = None
+    first_heading = title_heading = False
     for block in doc.blocks:
         if isinstance(block, Para):
             text = clean(block.text)
@@ -120,10 +121,12 @@ def _scan(doc: Document) -> _Reading:
                 if semester_year is not None:
                     r.semester_years.append(semester_year)
                 continue
-            if first_para is None:
-                first_para = text
-            if r.title is None and not r.seen_table and year_of_title(text) is not None:
-                r.title = text
+            if first_para is None or (block.heading and not first_heading):
+                first_para, first_heading = text, first_heading or block.heading
+            # The first paragraph with a year is the title; a heading beats a paragraph.
+            better = r.title is None or (block.heading and not title_heading)
+            if better and not r.seen_table and year_of_title(text) is not None:
+                r.title, title_heading = text, block.heading
             continue
         block = replace(block, cells=tuple(Cell(clean(c.text), c.spanned) for c in block.cells))
         cells = [c.text for c in block.cells]

@@ -45,6 +45,7 @@ class Line:
     text: str
     line: int | None
     indented: bool = False
+    heading: bool = False
 
 
 def lines_of(doc: Document) -> list[Line]:
@@ -54,7 +55,7 @@ def lines_of(doc: Document) -> list[Line]:
         if isinstance(block, Para):
             for part in block.text.split("\n"):
                 if part.strip():
-                    out.append(Line(clean(part), block.line, part[:1].isspace()))
+                    out.append(Line(clean(part), block.line, part[:1].isspace(), block.heading))
         else:
             texts = [clean(c.text) for c in block.cells if not c.spanned and c.text.strip()]
             if texts:
@@ -94,12 +95,12 @@ class _State:
 
     def para(self, line: Line) -> None:
         self.drop_candidate()
-        self.blocks.append(Para(line.text, line.line))
+        self.blocks.append(Para(line.text, line.line, line.heading))
 
     def drop_candidate(self) -> None:
         if self.candidate is not None:
             line, self.candidate = self.candidate, None
-            self.blocks.append(Para(line.text, line.line))
+            self.blocks.append(Para(line.text, line.line, line.heading))
 
     def row_year(self, dated: DatedLine) -> int | None:
         if self.year is not None:

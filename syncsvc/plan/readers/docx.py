@@ -92,7 +92,11 @@ def read_docx_table(data: bytes, name: str) -> Document:
         for part in document.iter_inner_content():
             if isinstance(part, Paragraph):
                 # Soft line breaks separate lines (the contact list is often one paragraph).
-                blocks.extend(Para(line, None) for line in part.text.split("\n") if line.strip())
+                style = (part.style.name if part.style is not None else "") or ""
+                heading = style.startswith(("Heading", "Title", "Overskrift", "Tittel"))
+                blocks.extend(
+                    Para(line, None, heading) for line in part.text.split("\n") if line.strip()
+                )
             elif isinstance(part, Table):
                 above: dict[int, str] = {}  # grid column -> text of the cell merged downwards
                 for tr in part._tbl.tr_lst:

@@ -22,7 +22,9 @@ _VOID = frozenset(
 )
 _SKIP = frozenset(
     {"script", "style", "template", "noscript", "title", "svg", "math", "object", "iframe"}
+    | {"nav"}  # site menus: never part of a plan
 )
+_TITLES = frozenset({"h1", "h2", "h3"})
 _BLOCK = frozenset(
     {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd"}
     | {"section", "article", "header", "footer", "main", "nav", "aside", "blockquote", "pre"}
@@ -169,11 +171,11 @@ class _Walker:
     blocks: list[Row | Para] = field(default_factory=list)
     para: list[str] = field(default_factory=list)
 
-    def flush(self) -> None:
+    def flush(self, heading: bool = False) -> None:
         text = "".join(self.para)
         self.para.clear()
         if text.strip():
-            self.blocks.append(Para(text, None))
+            self.blocks.append(Para(text, None, heading))
 
     def walk(self, node: _Node) -> None:
         for child in node.children:
@@ -190,7 +192,7 @@ class _Walker:
             elif child.tag in _BLOCK:
                 self.flush()
                 self.walk(child)
-                self.flush()
+                self.flush(heading=child.tag in _TITLES)
             else:
                 self.walk(child)
 
