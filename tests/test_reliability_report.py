@@ -440,6 +440,7 @@ def test_seeded_faults_every_change_reported_as_the_server_holds_it(
     assert totals["applied"] > 0, totals
     assert totals["not attempted"] > 0, totals
     print(
-        f"\nRELIABILITY report truth: seed={SEED} runs=12 faults={dict(built.proxy.injected)} "
+        f"\nRELIABILITY report truth: seed={SEED} runs=12 requests={built.proxy.requests} "
+        f"faults={dict(built.proxy.injected)} "
         f"changes={dict(totals)} partial_runs={partial_runs}"
     )
