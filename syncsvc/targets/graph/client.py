@@ -187,6 +187,14 @@ class GraphClient:
                     )
                 waited += self._wait(self._delay(reply.headers, attempt), waited, brief(reply))
                 continue
+            if not _readable(reply):
+                # Cut short or garbled on the way (a proxy can fix the length up, so the HTTP
+                # layer sees nothing): as transient as a 503, and within the same budget.
+                why = f"unreadable reply to {method} (HTTP {reply.status_code})"
+                if not retryable or attempt >= self.policy.attempts:
+                    raise self.error(f"{why} after {attempt} tries")
+                waited += self._wait(self._backoff(attempt), waited, why)
+                continue
             return reply
 
     def _delay(self, headers: Mapping[str, str], attempt: int) -> float:
@@ -325,6 +333,17 @@ def _sub_response(item: Any) -> SubResponse:
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent."""
     return retry_after_seconds(headers.get("retry-after") or headers.get("Retry-After"))
+
+
+def _readable(reply: httpx.Response) -> bool:
+    """A JSON reply whose body parses (bodies of other types are the caller's to judge)."""
+    if not reply.content or "json" not in reply.headers.get("content-type", ""):
+        return True
+    try:
+        reply.json()
+    except ValueError:
+        return False
+    return True
 
 
 def _json_object(reply: httpx.Response) -> JSON:
