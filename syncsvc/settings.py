@@ -130,6 +130,8 @@ class HttpSettings(_Strict):
     port: int = Field(default=8080, ge=0, le=65535)
     admin_token: SecretStr | None = None  # admin endpoints are off without one
     admin_token_file: str | None = None
+    # The admin web page's password, as `syncsvc admin hash-password` prints it (scrypt$...).
+    admin_password_hash: str | None = Field(default=None, pattern=r"^scrypt\$\d+\$\d+\$\d+\$")
     # Absolute subscribe links (webcal://, https://) use this; without it the agenda's links
     # are relative. The request's Host header is never used.
     public_base_url: str | None = None

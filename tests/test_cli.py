@@ -27,6 +27,7 @@ def syncsvc(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 CONFIG_WITH_SECRETS = """
 [http]
 admin_token = "very-secret-admin-token-for-the-cli-test"
+admin_password_hash = "scrypt$32768$8$1$c2FsdHNhbHQ$aGFzaGhhc2g"
 [servers.cal]
 url = "https://alice:pw-in-the-url@dav.example.no/"
 username = "alice"
@@ -48,11 +49,12 @@ def test_config_check_json_is_json_and_says_which_secrets_are_set(tmp_path: Path
     assert view["config_path"] == str(config.resolve())
     settings = view["settings"]
     assert settings["http"]["admin_token"] == "(set)"
+    assert settings["http"]["admin_password_hash"] == "(set)"
     assert settings["servers"]["cal"]["password"] == "(set)"  # filled from its file
     assert settings["servers"]["cal"]["token"] == "(not set)"
     assert settings["graph"]["client_secret"] == "(not set)"
     assert settings["servers"]["cal"]["url"] == "https://alice:***@dav.example.no/"
-    for secret in ("very-secret-admin-token", "file-secret-password", "pw-in-the-url"):
+    for secret in ("very-secret-admin-token", "file-secret-password", "pw-in-the-url", "aGFzaGhh"):
         assert secret not in result.stdout + result.stderr
 
 
@@ -70,7 +72,7 @@ def test_config_check_readable_form(tmp_path: Path) -> None:
     assert "  cal.password = (set)" in lines
     assert "  client_secret = (not set)" in lines
     assert lines[-1] == "configuration ok"
-    for secret in ("very-secret-admin-token", "file-secret-password", "pw-in-the-url"):
+    for secret in ("very-secret-admin-token", "file-secret-password", "pw-in-the-url", "aGFzaGhh"):
         assert secret not in result.stdout + result.stderr
 
 

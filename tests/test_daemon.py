@@ -165,6 +165,8 @@ class FakeEngine:
         self.gate.set()
         self.running = threading.Event()
         self.plans: list[str] = []
+        self.forced: list[bool] = []
+        self.dry_runs: list[bool] = []
 
     def load_plan(self, settings: Settings) -> Plan:
         text = self.plan_file.read_text()
@@ -179,9 +181,13 @@ class FakeEngine:
         plan: Plan | None = None,
         state: TargetState | None = None,
         run_id: str | None = None,
+        dry_run: bool = False,
+        force: bool = False,
     ) -> RunReport:
         assert plan is not None
         assert state is not None
+        self.forced.append(force)
+        self.dry_runs.append(dry_run)
         self.running.set()
         assert self.gate.wait(DEADLINE)
         self.plans.append(plan.source)
@@ -329,7 +335,7 @@ SIGTERM_SCRIPT = textwrap.dedent(
     work = Path(sys.argv[1])
     runs = 0
 
-    def sync(settings, *, plan=None, state=None, run_id=None):
+    def sync(settings, *, plan=None, state=None, run_id=None, dry_run=False, force=False):
         global runs
         runs += 1
         (work / f"started-{runs}").touch()
@@ -464,3 +470,46 @@ def test_seed_config_and_plan_exist() -> None:
     # The end-to-end test depends on these; fail loudly if they move.
     assert (ROOT / "config" / "syncsvc.toml").exists()
     assert (ROOT / "config" / "arsplan-2024.txt").exists()
+
+
+def test_only_the_admin_pages_force_trigger_passes_force(tmp_path: Path) -> None:
+    from syncsvc.service.daemon import _run_and_record
+    from syncsvc.state.sqlite import SqliteState
+    from syncsvc.web.admin_ui import FORCE_REASON
+    from syncsvc.web.metrics import Metrics
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text("Sommerles\t8.juni\n")
+    engine = FakeEngine(plan)
+    settings = Settings(sync=SyncSettings(data_dir=str(tmp_path)))
+    store = SqliteState(tmp_path / "state.sqlite3")
+    try:
+        for reasons in [("schedule",), ("plan-changed", "admin"), (FORCE_REASON,)]:
+            _run_and_record(settings, engine.sync, engine.load_plan, store, Metrics(), reasons)
+    finally:
+        store.close()
+    assert engine.forced == [False, False, True]
+    assert engine.dry_runs == [False, False, False]
+
+
+def test_the_admin_pages_preview_is_a_dry_run_of_the_current_plan(tmp_path: Path) -> None:
+    from syncsvc.service.daemon import _preview
+    from syncsvc.state.sqlite import SqliteState
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text("Sommerles\t8.juni\n")
+    engine = FakeEngine(plan)
+    store = SqliteState(tmp_path / "state.sqlite3")
+    try:
+        report = _preview(
+            Settings(sync=SyncSettings(data_dir=str(tmp_path))),
+            engine.sync,
+            engine.load_plan,
+            store,
+        )
+        assert store.runs() == []  # nothing recorded
+    finally:
+        store.close()
+    assert engine.dry_runs == [True]
+    assert engine.forced == [False]
+    assert report["plan_source"] == "Sommerles\t8.juni"

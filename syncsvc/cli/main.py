@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from syncsvc import __version__
-from syncsvc.domain.errors import ExitCode, SyncsvcError, describe
+from syncsvc.domain.errors import ConfigError, ExitCode, SyncsvcError, describe
 from syncsvc.logs import configure_logging, get_logger, redact
 from syncsvc.plan.formats import FORMATS
 
@@ -96,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true")
 
+    admin = sub.add_parser("admin", help="the admin web page", parents=[common])
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    admin_sub.add_parser(
+        "hash-password",
+        help="read a password (stdin, or a prompt) and print its http.admin_password_hash",
+        parents=[common],
+    )
+
     config = sub.add_parser("config", help="configuration", parents=[common])
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = config_sub.add_parser(
@@ -145,6 +153,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "run": _cmd_run,
         "status": _cmd_status,
         "config": _cmd_config,
+        "admin": _cmd_admin,
     }
     return handlers[args.command](args)
 
@@ -300,4 +309,21 @@ def _cmd_config(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _write(format_config(view))
+    return 0
+
+
+def _cmd_admin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from syncsvc.web.admin_auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise ConfigError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise ConfigError("the admin password must be at least 12 characters")
+    sys.stdout.write(hash_password(password) + "\n")
     return 0

@@ -39,7 +39,9 @@ def _view(value: Any, *, secret: bool = False) -> Any:
         for name, info in type(value).model_fields.items():
             if name == "config_path":
                 continue
-            out[name] = _view(getattr(value, name), secret=_is_secret_field(info.annotation))
+            # A password hash is no password, but it is not for display either.
+            secret = _is_secret_field(info.annotation) or name.endswith("password_hash")
+            out[name] = _view(getattr(value, name), secret=secret)
         return out
     if isinstance(value, dict):
         return {str(k): _view(v) for k, v in value.items()}

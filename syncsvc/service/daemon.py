@@ -33,6 +33,7 @@ from syncsvc.plan.source import is_url, read_source
 from syncsvc.settings import Settings
 from syncsvc.state.base import TargetState
 from syncsvc.state.sqlite import SqliteState, open_state
+from syncsvc.web.admin_ui import FORCE_REASON
 from syncsvc.web.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,8 @@ class SyncFunction(Protocol):
         plan: Plan | None = None,
         state: TargetState | None = None,
         run_id: str | None = None,
+        dry_run: bool = False,
+        force: bool = False,
     ) -> RunReport: ...
 
 
@@ -302,6 +305,7 @@ def run_daemon(
             trigger=trigger,
             ready_within=ready_within,
             sync_status=runner.status,
+            preview=lambda: _preview(settings, run_fn, plan_fn, store),
         )
         try:
             server = make_server(context)
@@ -381,7 +385,10 @@ def _run_and_record(
             # With the override rules that match nothing, so the admin sees them too.
             plan, _ = with_override_problems(load_plan(settings), overrides_for(settings))
             _keep_plan_issues(store, plan)
-            report = sync(settings, plan=plan, state=store, run_id=run_id)
+            # Only a person passes --force: the admin page, after a confirmation that showed
+            # what the run deletes. Schedule and plan watch never do.
+            force = FORCE_REASON in reasons
+            report = sync(settings, plan=plan, state=store, run_id=run_id, force=force)
         except SyncsvcError as err:
             # PlanError and friends: recorded as a failed run; the next trigger tries again.
             report = RunReport(run_id=run_id, started=started, error=str(err))
@@ -401,6 +408,14 @@ def _run_and_record(
         metrics.observe_run(report)
         _log_report(report)
     return report
+
+
+def _preview(
+    settings: Settings, sync: SyncFunction, load_plan: PlanLoader, store: SqliteState
+) -> dict[str, Any]:
+    """A dry run for the admin page's pending changes: nothing is written or recorded."""
+    plan, _ = with_override_problems(load_plan(settings), overrides_for(settings))
+    return sync(settings, plan=plan, state=store, dry_run=True).to_dict()
 
 
 def _keep_plan_issues(store: SqliteState, plan: Plan) -> None:

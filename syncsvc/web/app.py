@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from syncsvc.web import admin_ui
 from syncsvc.web.context import WebContext
 from syncsvc.web.feed import not_modified
 from syncsvc.web.guard import AttemptLimiter, check_framing
@@ -58,6 +59,8 @@ def build_app(ctx: WebContext) -> ASGIApp:
             Route("/admin/sync", routes.admin_sync, methods=["POST"]),
             Route("/admin/status", routes.admin_status, methods=["GET"]),
         ]
+    if admin_ui.enabled(ctx):  # the admin web page: token or password, then a session
+        table += admin_ui.routes(ctx)
     if ctx.admin_token is not None or ctx.settings.http.public_metrics:
         table.append(Route("/metrics", routes.metrics, methods=["GET"]))
     return _Edge(Starlette(routes=table), ctx)
@@ -235,6 +238,8 @@ class _Edge:
             "/metrics",
             "/admin/sync",
             "/admin/status",
+            "/admin/force",
+            *admin_ui.PATHS,
         }
 
     def _endpoint(self, path: str) -> str:

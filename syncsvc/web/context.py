@@ -42,6 +42,8 @@ class WebContext:
     ready_within: timedelta = timedelta(minutes=30)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sync_status: Callable[[], dict[str, Any]] | None = None
+    # The admin page's "pending changes": a dry run's RunReport.to_dict(), computed on demand.
+    preview: Callable[[], dict[str, Any]] | None = None
     feed: FeedFile = field(init=False)
     port: int = field(init=False, default=0)  # the bound port, set by make_server
 
