@@ -252,3 +252,31 @@ def test_a_real_world_io_error_in_a_zip_is_a_plan_error() -> None:
     data = io.BytesIO()
     with pytest.raises(PlanError):
         read_plan_bytes(b"PK\x03\x04" + data.getvalue() + b"\x00" * 40, name="p.xlsx")
+
+
+def test_numbered_list_with_the_title_first_and_a_week_with_its_day() -> None:
+    plan = _read(
+        "Årshjul 2017\n\n1. Samisk uke, Uke 6 – markering og 6. februar\n"
+        "2. Nordisk bibliotekuke, bruker å være uke 46 (13. – 19. november)\n"
+    )
+    assert [(i.title, o.start, o.status.value) for i in plan.items for o in i.occurrences] == [
+        ("Samisk uke – markering", date(2017, 2, 6), "planned"),
+        ("Nordisk bibliotekuke", date(2017, 11, 13), "tentative"),
+    ]
+
+
+def test_a_plan_for_one_calendar_year_does_not_roll_over_out_of_order_items() -> None:
+    plan = _read(
+        "Dette skal vi gjøre i 2022\n\nFylkesbiblioteket har konkretisert det som kom fram på "
+        "møtet 12. oktober 2021. Vennligst oppdater kalendere.\n\nBiblioteksjefmøter\n"
+        "  • 11.-12. oktober i Tromsø\n\nFagbibliotekuka, uke 11 (14. - 18. mars).\n"
+        "  • Samisk nasjonaldag 6. februar. - Planlegges sammen med bibliotekene.\n"
+    )
+    assert _dates(plan) == [
+        ("Biblioteksjefmøter", date(2022, 10, 11), "planned"),
+        ("Fagbibliotekuka", date(2022, 3, 14), "planned"),
+        ("Samisk nasjonaldag", date(2022, 2, 6), "planned"),
+    ]
+    hint = next(p for p in plan.problems if p.kind is ProblemKind.DATE_HINT)
+    assert hint.where is not None
+    assert hint.where.line == 3  # the prose line with its date is reported, not scheduled

@@ -46,15 +46,17 @@ _SHARED_TIME = re.compile(r"\b(?:begge|alle|båe)\s+(?:dag\w*|kveld\w*|gang\w*)\
 # A sentence ends at ". " before a capital letter, after a word, a number ("kl. 18. Foreldremøte
 # for alle", "2024. Første skoledag") or a bracket; not before a month or weekday ("17. Mai").
 _SENTENCE = re.compile(
-    rf"(?<=[^\W_]{{2}})[.!](?=\s+(?!(?i:{_MONTHS}|{_WEEKDAY})\b)[A-ZÆØÅ])"
-    rf"|(?<=\))\.?(?=\s+(?!(?i:{_MONTHS}|{_WEEKDAY})\b)[A-ZÆØÅ])"
+    rf"(?<=[^\W_]{{2}})[.!](?=\s+(?:[-–—]\s+)?(?!(?i:{_MONTHS}|{_WEEKDAY})\b)[A-ZÆØÅ])"
+    rf"|(?<=\))\.?(?=\s+(?:[-–—]\s+)?(?!(?i:{_MONTHS}|{_WEEKDAY})\b)[A-ZÆØÅ])"
 )
 _ABBREVIATIONS = frozenset({"ca", "kl", "nr", "evt", "bl.a", "f.eks", "jf", "mm", "osv", "inkl"})
 _EDGE = " \t-–—:;,/|·•"
 _EMPTY_BRACKETS = re.compile(r"\(\s*[-–—,;:.]?\s*\)|\[\s*\]")
 _DANGLING = re.compile(
-    r"(?:\s|^)(?:fra|frå|fra og med|frå og med|f\.o\.m\.?|kl\.?|i|på|til|den|om|fom|tom)\s*$", re.I
+    r"(?:\s|^)(?:fra|frå|fra og med|frå og med|f\.o\.m\.?|kl\.?|i|på|til|den|om|fom|tom|og)\s*$",
+    re.I,
 )
+_DOUBLE_SEPARATOR = re.compile(r"\s*[,;:]\s*([-–—])(?!\))")
 _LEADING_WORD = re.compile(r"^(?:den|og)\s+", re.I)
 
 
@@ -68,12 +70,28 @@ class DatedLine:
     status: Status | None  # from status words in the line (cancelled, tentative)
     unknown_status: tuple[str, ...] = ()
     date_first: bool = True  # the line starts with its date (not "Høstferie 7.-11. oktober")
+    words_before: int = 0  # words before the first date
+    words: int = 0  # words in the line
+
+
+# "1. Samisk uke, Uke 6 …": a list number before a capitalised word (not a month: "17. Mai").
+_NUMBERED = re.compile(rf"^\s*\d{{1,3}}\s*[.)]\s+(?=(?!(?i:{_MONTHS})\b)[A-ZÆØÅ])")
 
 
 def strip_list_marks(text: str) -> str:
     """'• Tirsdag 22.august …' -> 'Tirsdag 22.august …'; ' 1. Torsdag 15.08.19' likewise."""
     text = _BULLET.sub("", text, count=1)
     return _NUMBERING.sub("", text, count=1)
+
+
+def _numbered(text: str) -> str | None:
+    """The text without its list number when the rest holds a date of its own."""
+    m = _NUMBERED.match(text)
+    if m is None:
+        return None
+    rest = text[m.end() :]
+    toks = [t for t in tokenize(rest) if t.kind is not Kind.DOT]
+    return rest if parse_units(toks) else None
 
 
 def complete_days(text: str, month: int | None) -> str:
@@ -104,11 +122,11 @@ def complete_days(text: str, month: int | None) -> str:
 
 def _first_sentence(text: str, after: int) -> int:
     """Where the sentence that holds position `after` ends (len(text) if it does not)."""
-    for m in _SENTENCE.finditer(text, after):
+    for m in _SENTENCE.finditer(text, max(after - 1, 0)):  # "6. februar." owns its dot
         word = text[: m.start()].rsplit(None, 1)[-1].lower() if text[: m.start()].strip() else ""
         if word.rstrip(".") in _ABBREVIATIONS:
             continue
-        return m.start()
+        return max(m.start(), after)
     return len(text)
 
 
@@ -125,7 +143,8 @@ def _letters_between(line: str, toks: list[Token], units: list[Unit], cut: int) 
 
 def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
     """The dates, title and notes of a list line; None when the line holds no date."""
-    line = complete_days(strip_list_marks(text).strip(), month)
+    line = strip_list_marks(text).strip()
+    line = _numbered(line) or complete_days(line, month)
     words = take_status(line)
     line = words.text
     toks = [t for t in tokenize(line) if t.kind is not Kind.DOT]
@@ -138,7 +157,7 @@ def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
     cut = _first_sentence(line, first_end)
     if cut < len(line) and not _letters_between(line, toks, units, cut):
         cut = _first_sentence(line, cut + 1)
-    head, notes = line[:cut], line[cut:].strip(" .")
+    head, notes = line[:cut], line[cut:].strip(" .-–—")
     if cut < len(line):
         toks = [t for t in toks if t.end <= cut]
         units = [u for u in units if u.last < len(toks)]
@@ -186,6 +205,8 @@ def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
         status=status,
         unknown_status=tuple(dict.fromkeys(words.unknown + titled.unknown)),
         date_first=toks[units[0].first].start == 0,
+        words_before=len(line[: toks[units[0].first].start].split()),
+        words=len(line.split()),
     )
 
 
@@ -198,6 +219,7 @@ def _title(head: str, removed: list[tuple[int, int]]) -> str:
         chars[start:end] = " " * (end - start)
     text = _SHARED_TIME.sub(" ", "".join(chars))
     text = _EMPTY_BRACKETS.sub(" ", text)
+    text = _DOUBLE_SEPARATOR.sub(r" \1", text)  # "Samisk uke, [Uke 6] – Tråante"
     text = " ".join(text.split())
     if hanging:
         text = _DANGLING.sub("", text)

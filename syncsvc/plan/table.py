@@ -42,6 +42,7 @@ from syncsvc.plan.rowdates import read_row_dates
 from syncsvc.plan.status import combine, might_have_status, take_status
 from syncsvc.plan.years import choose_year, in_school_year, school_year_of, year_in_dates
 
+_ANY_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])")
 ROLL_DAYS = 183  # a date this far before the latest one of its group is in the next year
 
 # --------------------------------------------------------------------------- building
@@ -224,6 +225,7 @@ class _ItemBuilder:
     problems: list[Problem] = field(default_factory=list)
     latest: dict[str | None, date] = field(default_factory=dict)  # per semester, for roll-over
     unordered: set[str | None] = field(default_factory=set)  # semesters not in date order
+    may_roll: bool = True  # False when the title names one calendar year ("Møteplan 2024")
 
     def where(self, raw: _Raw, row: Row, col: Column) -> Where:
         return Where(self.doc.name, row.line, raw.header.names.get(col))
@@ -297,7 +299,7 @@ class _ItemBuilder:
                     year = year + (want - first.year)
             else:
                 latest = self.latest.get(raw.semester)
-                ordered = raw.semester not in self.unordered
+                ordered = self.may_roll and raw.semester not in self.unordered
                 if ordered and latest is not None and (latest - first).days > ROLL_DAYS:
                     year += 1  # "Onsd. 29.1." after "Onsd. 27.11.": the plan ran into a new year
         if year != base:
@@ -500,6 +502,10 @@ def build_plan(
     plan_year, school, how = _plan_year(doc, reading, year, today)
     directory = Directory.build(reading.contacts, people, aliases)
     builder = _ItemBuilder(doc, plan_year, tz, directory, school)
+    # "Dette skal vi gjøre i 2022": items out of date order stay in 2022; "frå april 2024 til
+    # februar 2025", a school year or no year in the title: the plan may run into the next year.
+    title_years = set(_ANY_YEAR.findall(doc.title or reading.title or ""))
+    builder.may_roll = school is not None or len(title_years) != 1 or year is not None
     items = tuple(builder.item(raw) for raw in reading.raws)
     problems = [*doc.problems, *reading.problems, *builder.problems]
     if how is not None:

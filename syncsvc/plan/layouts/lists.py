@@ -38,6 +38,7 @@ from syncsvc.plan.years import (
 )
 
 HEADER = ("AKTIVITET", "DATO", "NOTATER")
+PROSE_WORDS = 15  # a line this long whose date comes after its eighth word is prose
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,13 +208,19 @@ def read_list(doc: Document) -> Document:
                 st.year = yh
             continue
         dated = read_line(text, month=st.month) if (st.started or not has_months) else None
-        if dated is None and not st.started and has_months and read_line(text) is not None:
+        if dated is not None and dated.words >= PROSE_WORDS and dated.words_before >= 8:
+            dated = None  # a date inside a sentence of prose: a hint, not an activity
+            prose = True
+        else:
+            prose = False
+        if dated is None and (prose or (not st.started and has_months)) and read_line(text):
             st.para(line)  # a dated line in the preamble ("Vedteken 7. desember 2023")
             st.problems.append(
                 Problem(
                     ProblemKind.DATE_HINT,
                     Severity.INFO,
-                    f"a date before the plan's first heading is not scheduled: {text!r}",
+                    f"a date in prose or before the plan's first heading is not scheduled: "
+                    f"{text!r}",
                     st.where(line),
                 )
             )
