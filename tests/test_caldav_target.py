@@ -401,7 +401,7 @@ def test_tls_settings_reach_the_client() -> None:
     def verify_of(config: CalDAVServer, ca_bundle: str | None = None) -> object:
         http = DavHttp(server=config, stats=TargetStats(), calendar="c", ca_bundle=ca_bundle)
         try:
-            return http._client.ssl_verify_cert
+            return http.verify
         finally:
             http.close()
 

@@ -213,7 +213,7 @@ def test_tls_verification_is_on_by_default() -> None:
     assert server.verify_tls is True
     http = DavHttp(server=server, stats=TargetStats(), calendar="c")
     try:
-        assert http._client.ssl_verify_cert is True
+        assert http.verify is True
     finally:
         http.close()
 
