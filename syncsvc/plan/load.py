@@ -15,7 +15,6 @@ from types import MappingProxyType
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import TIMEZONE, Person, Plan
 from syncsvc.plan.formats import FORMS, is_format
-from syncsvc.plan.readers.canonical import read_canonical
 from syncsvc.plan.registry import detect_form, read_document
 from syncsvc.plan.source import decode_text, read_source, suffix_of
 from syncsvc.plan.table import build_plan
@@ -107,6 +106,8 @@ def _read(
         text, problems = decode_text(data, name)
         suffix = suffix_of(name)
         syntax = "toml" if suffix == ".toml" else "yaml" if suffix in (".yaml", ".yml") else None
+        from syncsvc.plan.readers.canonical import read_canonical  # YAML: on demand
+
         plan = read_canonical(
             text, name, syntax=syntax, year=year, people=people, aliases=aliases, tz=tz
         )

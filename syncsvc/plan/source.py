@@ -15,14 +15,15 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from syncsvc.atomic import write_atomic
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import Problem, ProblemKind, Severity
-from syncsvc.plan.netguard import AddressRefused, FetchStopped, GuardedBackend
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_REDIRECTS = 5
 
@@ -162,6 +163,11 @@ def _fetch_url(
     cache_dir: Path | None,
     transport: httpx.BaseTransport | None,
 ) -> Fetched:
+    # Imported here: a plan file needs no HTTP client, and a one-shot run should not pay for it.
+    import httpx
+
+    from syncsvc.plan.netguard import AddressRefused, FetchStopped, GuardedBackend
+
     where = Where(url)
     cached = _load_cache(cache_dir, url)
     headers = {"Accept": "*/*", "User-Agent": "syncsvc-plan-reader"}
