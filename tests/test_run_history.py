@@ -17,16 +17,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
 from syncsvc.cli.main import main as cli_main
 from syncsvc.domain.changes import RunReport
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import Settings, load_settings
+from syncsvc.settings import HttpSettings, Settings, load_settings
 from syncsvc.state.sqlite import open_state, status
 from syncsvc.targets import registry
 from syncsvc.targets.folder.target import FolderTarget
+from syncsvc.web import WebContext, make_server, serve_in_thread
 from tests.reliability import activity_list, folder_objects, uids_in
 from tests.test_reliability_crash import _hook_folder, run_child
 
@@ -172,3 +175,32 @@ def test_a_cli_run_that_cannot_read_its_plan_is_in_the_history(
     assert run["outcome"] == "failed"
     assert "plan.txt" in (run["error"] or "")
     assert run["finished"] is not None
+
+
+def test_the_admin_endpoint_shows_the_unfinished_run_with_the_same_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = folder_config(tmp_path)
+    assert run_child(config, functools.partial(_hook_folder, 6, "temp-written"))
+    _, data = cli_json(capsys, "--config", str(config), "status", "--json")
+    token = "admin-token-for-the-history-test-0123"
+    settings = load_settings(config).model_copy(
+        update={"http": HttpSettings(port=0, admin_token=SecretStr(token))}
+    )
+    with open_state(settings) as store:
+        httpd = make_server(WebContext(settings, store=store))
+        thread = serve_in_thread(httpd)
+        try:
+            url = f"http://127.0.0.1:{httpd.server_address[1]}/admin/status"
+            body = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+            thread.join(DEADLINE)
+    assert body["runs"][0]["outcome"] == "unfinished"
+    assert body["runs"][0]["counts"] == data["runs"][0]["counts"]
+    assert body["runs"][0]["counts"]["applied"]["create"] == 5
+    assert body["calendars"] == data["calendars"]
+    assert body["ready"] is False  # the last run did not finish
+    assert "unfinished" in body["readiness"]
+    assert body["last_report"]["outcome"] == "unfinished"
