@@ -30,6 +30,7 @@ from syncsvc.state.sqlite import open_state, status
 from syncsvc.targets import registry
 from syncsvc.targets.folder.target import FolderTarget
 from syncsvc.web import WebContext, make_server, serve_in_thread
+from syncsvc.web.metrics import Metrics
 from tests.reliability import activity_list, folder_objects, uids_in
 from tests.test_reliability_crash import _hook_folder, run_child
 
@@ -204,3 +205,18 @@ def test_the_admin_endpoint_shows_the_unfinished_run_with_the_same_counts(
     assert body["ready"] is False  # the last run did not finish
     assert "unfinished" in body["readiness"]
     assert body["last_report"]["outcome"] == "unfinished"
+
+
+def test_a_dead_run_is_swept_once_and_counted_in_the_metrics(tmp_path: Path) -> None:
+    config = folder_config(tmp_path)
+    assert run_child(config, functools.partial(_hook_folder, 3, "before-write"))
+    with open_state(load_settings(config)) as store:
+        swept = store.sweep()
+        assert len(swept) == 1
+        run_id, dry_run = swept[0]
+        assert not dry_run
+        assert store.sweep() == []  # recorded as unfinished: nothing left to find
+        assert store.runs(1)[0]["run_id"] == run_id
+    metrics = Metrics()
+    metrics.unfinished(dry_run=dry_run)
+    assert 'syncsvc_runs_total{dry_run="false",outcome="unfinished"} 1' in metrics.render()

@@ -274,6 +274,10 @@ def run_daemon(
     ready_within = 2 * expected_period(settings)
     store = open_state(settings)
     metrics = Metrics()
+    # A run the previous process never finished (killed, power cut): on record and counted.
+    for run_id, dry_run in store.sweep():
+        log.warning("sync.unfinished_found", unfinished_run_id=run_id, dry_run=dry_run)
+        metrics.unfinished(dry_run=dry_run)
     run_fn: SyncFunction = sync
     plan_fn: PlanLoader = load_plan
 

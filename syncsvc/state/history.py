@@ -99,6 +99,10 @@ class RunHistory:
     def finish(self, report: RunReport) -> None:
         self.record_run(report)
 
+    def sweep(self) -> list[tuple[str, bool]]:
+        """Mark runs whose process died as unfinished now; (run_id, dry_run) of each one."""
+        return _sweep(self)
+
     # --- finished runs -----------------------------------------------------------------------
     def record_run(self, report: RunReport) -> None:
         """Store a finished run and, unless it was a dry run, each calendar's last result.
@@ -208,7 +212,7 @@ class RunHistory:
 # --- internals ------------------------------------------------------------------------------
 
 
-def _sweep(store: RunHistory) -> None:
+def _sweep(store: RunHistory) -> list[tuple[str, bool]]:
     """Mark runs whose process died as unfinished, with what they had applied."""
     with store._lock:
         running = [
@@ -216,8 +220,9 @@ def _sweep(store: RunHistory) -> None:
             for r in store._db.execute("SELECT run_id FROM runs WHERE outcome = 'running'")
         ]
     dead = [run_id for run_id in running if not store.leases.alive(run_id)]
+    swept: list[tuple[str, bool]] = []
     if not dead:
-        return
+        return swept
     with store._tx() as db:
         for run_id in dead:
             row = db.execute(
@@ -225,6 +230,7 @@ def _sweep(store: RunHistory) -> None:
             ).fetchone()
             if row is None:
                 continue  # it finished after all, between our two looks
+            swept.append((run_id, bool(row["dry_run"])))
             data = _live(db, row)
             data["outcome"] = RunOutcome.UNFINISHED.value
             data["error"] = DID_NOT_FINISH
@@ -248,6 +254,7 @@ def _sweep(store: RunHistory) -> None:
                     success_at=None,
                 )
             db.execute("DELETE FROM run_changes WHERE run_id = ?", (run_id,))
+    return swept
 
 
 def _live(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:

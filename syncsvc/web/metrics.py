@@ -129,6 +129,11 @@ class Metrics:
                 self._inc("syncsvc_calendar_errors_total", int(failed), calendar=cal.name)
                 self._put("syncsvc_calendar_up", 0 if failed else 1, calendar=cal.name)
 
+    def unfinished(self, *, dry_run: bool) -> None:
+        """A run found in the history that its (earlier) process never finished."""
+        with self._lock:
+            self._inc("syncsvc_runs_total", outcome="unfinished", dry_run=_b(dry_run))
+
     def running(self, on: bool) -> None:
         with self._lock:
             self._put("syncsvc_sync_running", int(on))
