@@ -117,6 +117,6 @@ def test_corpus_covers_the_family() -> None:
     assert len({s["kind"] for s in specs}) >= 8
     assert {s["language"] for s in specs} == {"nb", "nn"}
     assert {"text", "html", "docx", "xlsx", "ods", "csv", "pdf"} <= {s["form"] for s in specs}
-    assert {"table", "list", "grid"} <= {s["reader"] for s in specs}
+    assert {"table", "list", "grid", "week"} <= {s["reader"] for s in specs}
     total = sum(len(s.get("events") or []) for s in specs)
     assert total >= 150

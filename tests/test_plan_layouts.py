@@ -280,3 +280,18 @@ def test_a_plan_for_one_calendar_year_does_not_roll_over_out_of_order_items() ->
     hint = next(p for p in plan.problems if p.kind is ProblemKind.DATE_HINT)
     assert hint.where is not None
     assert hint.where.line == 3  # the prose line with its date is reported, not scheduled
+
+
+def test_week_plan_without_a_week_column_takes_the_month_of_the_title() -> None:
+    plan = _read(
+        "Månedsplan oktober 2024\n\nMandag\tTirsdag\tOnsdag\tTorsdag\tFredag\n"
+        "7.\\nTur\t8.\t9.\\nForming\t10.\\nLek\t11.\\nFrukt\n".replace("\\n", " "),
+    )
+    assert plan.extra["format"] == "week-text"
+    assert [(i.title, i.occurrences[0].first_day) for i in plan.items] == [
+        ("Tur", date(2024, 10, 7)),
+        ("Forming", date(2024, 10, 9)),
+        ("Lek", date(2024, 10, 10)),
+        ("Frukt", date(2024, 10, 11)),
+    ]
+    assert not plan.has_errors  # the weekdays fit the day numbers

@@ -17,7 +17,7 @@ from tests.test_corpus import CORPUS
 
 FORMATS = [
     *("auto", "table-text", "table-html", "table-docx", "activity-list", "canonical"),
-    *("list-text", "grid-text", "table-csv", "xlsx", "ods", "odt", "pdf", "list-html"),
+    *("list-text", "grid-text", "week-text", "table-csv", "xlsx", "ods", "odt", "pdf"),
 ]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -61,6 +61,8 @@ _PIECES = st.sampled_from(
         "03.09.2023;18.00 – 20.00;Messe\n",
         "%PDF-1.4\n",
         "begge dager fra kl 07.30 – 09.00",
+        "Veke\tMåndag\tTysdag\tOnsdag\tTorsdag\tFredag\n",
+        "36\t4.\tTur\t\t7. AVLYST\n",
     ]
 )
 _PLANLIKE = st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=30).map("".join)

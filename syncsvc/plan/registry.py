@@ -23,6 +23,7 @@ from syncsvc.plan.formats import ALIASES, LAYOUTS
 from syncsvc.plan.layouts.grid import is_grid, read_grid
 from syncsvc.plan.layouts.lists import lines_of, read_list
 from syncsvc.plan.layouts.tables import read_tables, tables_have_dates
+from syncsvc.plan.layouts.weeks import is_week_plan, read_weeks
 from syncsvc.plan.lines import read_line
 from syncsvc.plan.readers.csvfile import looks_like_csv, read_csv
 from syncsvc.plan.readers.docx import read_docx_table
@@ -129,6 +130,7 @@ _TRIED = {
     "table": "a table with a header row naming the activity and the date (ARBEIDSOPPGAVER "
     "and DATO/TID, Aktivitet and Dato, Hva and Når …) or a column of dates",
     "grid": "a header row of month names (Jan. Feb. … Des.) with day numbers below",
+    "week": "a header row of weekdays (Mandag Tirsdag … Fredag) with a row per week",
     "list": "lines with dates ('9. januar: Samarbeidsmøte', 'Veke 41 Haustferie'), "
     "maybe under month headings",
 }
@@ -162,6 +164,8 @@ def choose_layout(doc: Document, form: str) -> str:
         return "table"
     if is_grid(doc):
         return "grid"
+    if is_week_plan(doc):
+        return "week"
     lines = _dated_lines(doc)
     if tables_have_dates(doc) and lines < 3:
         return "table"
@@ -181,6 +185,7 @@ _LAYOUTS: dict[str, Callable[[Document], Document]] = {
     "table": read_tables,
     "list": read_list,
     "grid": read_grid,
+    "week": read_weeks,
 }
 
 

@@ -75,6 +75,15 @@ def month_heading(text: str) -> tuple[int, int | None] | None:
     return MONTH_NAMES.index(m["month"].lower()) + 1, int(m["year"]) if m["year"] else None
 
 
+_ANY_YEAR = re.compile(rf"(?<![\d.])({_YEAR})(?![\d.])")
+
+
+def year_of_text(text: str) -> int | None:
+    """The first year written in a text ("Månadsplan for september 2023" -> 2023)."""
+    m = _ANY_YEAR.search(text)
+    return int(m[1]) if m else None
+
+
 def year_heading(text: str) -> int | None:
     m = _YEAR_HEADING.match(text)
     return int(m["year"]) if m else None
