@@ -4,6 +4,8 @@
   is the same string, as on a server that gives each new object "...00000000". An
   `If-Match` with that string is sent upstream as the object's current real ETag, so it
   succeeds whatever the object now holds, exactly as it would on such a server.
+- `hide_identity`: `resource-id` and `creationdate` are cut from every body, as on a server
+  that offers no collection identity.
 - `redirects`: requests under a path prefix are answered with a redirect (301/302/307/308)
   to another prefix on the proxy, as servers do for moved or shared collections.
 
@@ -22,11 +24,15 @@ from typing import ClassVar
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 _GETETAG = re.compile(rb"(<(?:[\w-]+:)?getetag>)[^<]*(</(?:[\w-]+:)?getetag>)")
+_IDENTITY = re.compile(
+    rb"<((?:[\w-]+:)?(?:resource-id|creationdate))>.*?</\1>|<(?:[\w-]+:)?resource-id/>", re.S
+)
 
 
 @dataclass
 class Quirks:
     constant_etag: str | None = None  # e.g. '"00000000"'
+    hide_identity: bool = False
     redirects: dict[str, tuple[int, str]] = field(default_factory=dict)  # prefix: (status, to)
 
 
@@ -115,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
             constant = quirks.constant_etag
             out = [(k, constant if k.lower() == "etag" else v) for k, v in out]
             data = _GETETAG.sub(rb"\g<1>" + constant.encode() + rb"\g<2>", data)
+        if quirks.hide_identity:
+            data = _IDENTITY.sub(b"", data)
         self._reply(status, out, data)
 
     def _real_if_match(self, headers: dict[str, str], constant: str) -> dict[str, str]:

@@ -60,7 +60,10 @@ class DavServer:
     def new_calendar(self, prefix: str = "cal") -> str:
         """Create a calendar collection with a unique name; returns its absolute URL."""
         name = f"{prefix}-{next(self._counter)}"
-        path = f"{self.calendar_home}{name}/"
+        return self.new_calendar_at(f"{self.calendar_home}{name}/", name)
+
+    def new_calendar_at(self, path: str, name: str) -> str:
+        """Create a calendar collection at `path`; returns its absolute URL."""
         with self.client() as http:
             resp = http.request(
                 "MKCALENDAR",

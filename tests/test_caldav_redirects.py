@@ -88,7 +88,7 @@ def test_a_redirect_to_another_server_is_reported_not_followed(
         with pytest.raises(TargetError) as err:
             target.observe()
         target.close()
-    assert "redirects REPORT to " + elsewhere in err.value.message
+    assert "redirects PROPFIND to " + elsewhere in err.value.message
     assert "not followed" in err.value.message
     assert len(proxy.seen) == 1  # nothing sent anywhere after the redirect
 

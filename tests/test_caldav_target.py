@@ -137,7 +137,7 @@ def test_unchanged_calendar_costs_one_request(dav_server: DavServer, calendar: s
     assert target.stats.notes == []
 
 
-def test_a_person_edit_costs_sync_plus_multiget(dav_server: DavServer, calendar: str) -> None:
+def test_a_person_edit_costs_probe_sync_and_multiget(dav_server: DavServer, calendar: str) -> None:
     state = MemoryState()
     seed(dav_server, calendar, state)
     href = dav_server.url.rstrip("/") + state.get_events("cal")["seed1@test"].remote_id
@@ -150,7 +150,7 @@ def test_a_person_edit_costs_sync_plus_multiget(dav_server: DavServer, calendar:
     )
     target = opened(open_caldav(dav_server, calendar, state))
     seen = target.observe()
-    assert target.stats.requests == 2
+    assert target.stats.requests == 3  # PROPFIND (token moved), sync report, multiget
     assert [uid for uid, e in seen.items() if e.drifted] == ["seed1@test"]
 
 
@@ -198,7 +198,8 @@ def test_server_without_sync_collection_falls_back(dav_server: DavServer, calend
     wire = Wire(fake=lambda m, _u, body: canned(501) if b"sync-collection" in body else None)
     wire.install(target)
     assert set(target.observe()) == {"seed0@test", "seed1@test"}
-    assert wire.methods == ["REPORT", "PROPFIND", "REPORT"]  # sync refused, list, multiget
+    # identity probe, sync refused, list, multiget
+    assert wire.methods == ["PROPFIND", "REPORT", "PROPFIND", "REPORT"]
     assert target.stats.notes == [
         "sync-collection refused (HTTP 501)",
         "no sync-token support: etag listing",
@@ -242,7 +243,7 @@ def test_retry_after_is_honoured(dav_server: DavServer, calendar: str) -> None:
     assert dict(target.observe()) == {}
     assert sleeps == [3.0]
     assert target.stats.retries == 1
-    assert target.stats.requests == 2
+    assert target.stats.requests == 3  # the 429, the PROPFIND again, the sync report
 
 
 def test_server_errors_back_off_then_give_up(dav_server: DavServer, calendar: str) -> None:
@@ -339,7 +340,7 @@ def test_bearer_token_is_sent(xandikos: DavServer) -> None:
     wire.install(target)
     seen = authorization_headers(target)
     target.observe()
-    assert seen == ["Bearer tok-123"]
+    assert seen == ["Bearer tok-123"] * 2  # the collection PROPFIND and the sync report
 
 
 def test_observe_one_finds_event_under_another_name(dav_server: DavServer, calendar: str) -> None:
@@ -394,7 +395,7 @@ def test_no_netrc_or_environment_credentials(
     target = make_target(xandikos, calendar, MemoryState())
     seen = authorization_headers(target)
     assert dict(target.observe()) == {}  # reached directly, not via the bogus proxy
-    assert seen == [""]
+    assert seen == ["", ""]
 
 
 def test_tls_settings_reach_the_client() -> None:

@@ -1,17 +1,20 @@
 """The CalDAV target: one calendar collection on a CalDAV server.
 
-Reads are incremental: an RFC 6578 sync-collection with the token kept in TargetState, then
-one calendar-multiget for the objects that changed, so an unchanged calendar costs one
-request. Servers without sync tokens get an etag listing (PROPFIND depth 1) and we fetch only
-new or changed hrefs. Writes are conditional and send the exact bytes of `event_to_ical`.
+Reads are incremental: a PROPFIND of the collection's identity and sync token (an unchanged
+calendar costs that one request), else an RFC 6578 sync-collection from the token kept in
+TargetState and one calendar-multiget of everything it lists as changed: content, not an
+ETag, says whose an object is. Servers without sync tokens get an etag listing (PROPFIND
+depth 1). Writes are conditional, send the exact bytes of `event_to_ical`, and never replace
+an object we have not seen to be ours in this run. What is remembered between runs and why
+it is checked rather than trusted: `cursor`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 from syncsvc.domain.errors import ConflictError, TargetError
@@ -20,31 +23,28 @@ from syncsvc.pipeline.ical import event_to_ical, observe_ical
 from syncsvc.settings import Settings
 from syncsvc.state.base import TargetState
 from syncsvc.targets.base import Target, TargetStats
+from syncsvc.targets.caldav import cursor as cursor_mod
 from syncsvc.targets.caldav import http as http_mod
 from syncsvc.targets.caldav import xml as xml
 from syncsvc.targets.caldav.config import CalDAVCalendar
 from syncsvc.targets.caldav.http import DavHttp, Reply, RetryPolicy
+from syncsvc.targets.caldav.memory import Holdings
+from syncsvc.targets.caldav.names import alternate_name, object_name
 
 MULTIGET_BATCH = 100
 _MAX_SYNC_ROUNDS = 50  # truncated sync replies (RFC 6578 3.6) we follow before giving up
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,200}$")
 _ICAL = {"Content-Type": "text/calendar; charset=utf-8"}
 # Uncompressed: Cyrus gives a compressed reply a weak ETag, which no If-Match can match.
 _GET = {"Accept": "text/calendar", "Accept-Encoding": "identity"}
 
 
-def object_name(uid: str) -> str:
-    """The file name we give a new event: the UID when it is a safe path segment."""
-    if _SAFE_NAME.match(uid) and "@" not in uid:
-        return f"{uid}.ics"
-    # '@' and other characters are spelled differently by servers (%40 vs @): avoid them.
-    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", uid)[:120]
-    digest = hashlib.sha256(uid.encode()).hexdigest()[:12]
-    return f"{cleaned}-{digest}.ics"
-
-
 class _CalendarMissing(Exception):
     """The calendar collection answered 404."""
+
+
+T = TypeVar("T")
+# (changed entries, gone keys, complete listing?)
+Listing = tuple[list[xml.Entry], set[str], bool]
 
 
 class CalDAVTarget:
@@ -71,12 +71,10 @@ class CalDAVTarget:
         self._url = url if url.endswith("/") else url + "/"
         self._path = urlsplit(self._url).path
         self._state = state
-        self._token = state.get_token(name)
-        # Owned events by href key, and their keys by UID (so a write costs O(1), not a scan).
-        self._known: dict[str, ObservedEvent] = {}
-        self._keys_by_uid: dict[str, set[str]] = {}
+        self._cursor = cursor_mod.decode(state.get_token(name))
+        self._mem = Holdings()
         for event in state.get_events(name).values():
-            self._put(xml.href_key(event.remote_id), event)
+            self._mem.put(xml.href_key(event.remote_id), event, seen=False)
         self._use_sync = use_sync_collection
         self._dirty = False  # we wrote since the last sync-collection
         self._observed = False
@@ -85,9 +83,7 @@ class CalDAVTarget:
 
     def observe(self) -> Mapping[str, ObservedEvent]:
         try:
-            listing = self._sync(self._token) if self._use_sync else None
-            if listing is None:
-                listing = self._etag_listing()
+            listing = self._listing()
         except _CalendarMissing:
             if not self._create_missing:
                 raise TargetError(f"calendar not found: {self._url}", calendar=self.name) from None
@@ -98,30 +94,36 @@ class CalDAVTarget:
         changed, gone, complete = listing
         if complete:
             present = {xml.href_key(e.href) for e in changed}
-            gone |= {key for key in self._known if key not in present}
+            gone |= {key for key in self._mem.events if key not in present}
         for key in gone:
-            self._drop(key)
-        stale = [e.href for e in changed if e.etag is None or self._known_etag(e.href) != e.etag]
+            self._mem.drop(key)
+        self._check_etags([(xml.href_key(e.href), e.etag) for e in changed])
+        if complete and not self._cursor.weak_etags:
+            # A full listing: an object we hold at the same href with the same ETag is as we
+            # read it (on a server whose ETags have not shown themselves unreliable).
+            stale = [e.href for e in changed if e.etag is None or self._mem.etag(e.href) != e.etag]
+        else:
+            # A change report: read all it lists. An ETag equal to the one we remember does
+            # not prove it is the same object (some servers give every new object one ETag).
+            stale = [e.href for e in changed]
         self._fetch(stale)
         self._observed = True
-        return self._by_uid()
+        return self._mem.by_uid(self.stats.notes)
 
     def observe_one(self, uid: str) -> ObservedEvent | None:
-        keys = self._keys_by_uid.get(uid)
-        href = self._known[min(keys)].remote_id if keys else None
-        href = href or self._path + object_name(uid)
+        href = self._mem.href_of(uid) or self._path + object_name(uid)
         reply = self._http.request("GET", href, headers=_GET)
         if reply.status == 200:
             event = observe_ical(reply.content, remote_id=href, etag=reply.etag)
             if event is not None and event.uid == uid:
-                self._remember(event)
+                self._mem.remember(event)
                 return event
         elif reply.status != 404:
             raise self._rejected("GET", uid, reply)
         # Not at the href we expected: someone else may have stored it under another name.
         found = self._query_uid(uid)
         if found is None:
-            self._forget_uid(uid)
+            self._mem.forget_uid(uid)
         return found
 
     # --- writing ------------------------------------------------------------------------
@@ -148,6 +150,12 @@ class CalDAVTarget:
 
         headers = {**_ICAL, "If-None-Match": "*"}
         reply = self._http.request("PUT", href, body=data, headers=headers, recover=already_there)
+        if reply.status == 412 and self._held_by_someone_else(href, event.uid):
+            # A person's own event sits where ours would go: ours goes next to it.
+            href = self._path + alternate_name(event.uid)
+            reply = self._http.request(
+                "PUT", href, body=data, headers=headers, recover=already_there
+            )
         if reply.status == 412:
             raise ConflictError(f"event {event.uid} exists already ({href})", calendar=self.name)
         if reply.status not in (200, 201, 204):
@@ -155,10 +163,13 @@ class CalDAVTarget:
         return self._written(href, event, 0, reply.etag)
 
     def update(self, old: ObservedEvent, event: DesiredEvent, sequence: int) -> ObservedEvent:
-        if not old.etag:
+        current = self._current(old)
+        if current is None:
+            raise ConflictError(f"event {old.uid} was deleted on the server", calendar=self.name)
+        if not current.etag:
             raise ConflictError(f"event {old.uid}: no etag to update against", calendar=self.name)
         data = event_to_ical(event, sequence=sequence, stamp=datetime.now(UTC))
-        headers = {**_ICAL, "If-Match": old.etag}
+        headers = {**_ICAL, "If-Match": current.etag}
         reply = self._http.request("PUT", old.remote_id, body=data, headers=headers)
         if reply.status in (404, 412):
             raise ConflictError(f"event {old.uid} changed on the server", calendar=self.name)
@@ -167,36 +178,41 @@ class CalDAVTarget:
         return self._written(old.remote_id, event, sequence, reply.etag)
 
     def delete(self, old: ObservedEvent) -> None:
-        headers = {"If-Match": old.etag} if old.etag else {}
+        current = self._current(old)
+        if current is None:
+            return  # somebody deleted it already
+        headers = {"If-Match": current.etag} if current.etag else {}
         reply = self._http.request("DELETE", old.remote_id, headers=headers)
         if reply.status == 412:
             raise ConflictError(f"event {old.uid} changed on the server", calendar=self.name)
         if reply.status not in (200, 204, 404):  # 404: somebody deleted it already
             raise self._rejected("DELETE", old.uid, reply)
-        self._drop(xml.href_key(old.remote_id))
+        self._mem.drop(xml.href_key(old.remote_id))
         self._dirty = True
 
     def close(self) -> None:
         """Advance the sync token past our own writes, save memory, close the session.
 
         Bookkeeping only: if the closing sync-collection fails, every write stays as made;
-        the old token is kept (and saved), so the next run lists our writes again, knows them
-        by their etags, and still sees any edit made meanwhile. Raises after saving."""
+        the old token is kept (and saved), so the next run lists our writes again, reads
+        them, and still sees any edit made meanwhile. Raises after saving."""
         failure: TargetError | None = None
         try:
-            if self._dirty and self._use_sync and self._token:
-                before = self._token
+            if self._dirty and self._use_sync and self._cursor.token:
+                before = self._cursor
                 try:
                     self._advance_token()
                 except TargetError as err:
-                    self._token = before
+                    self._cursor = before
                     failure = TargetError(
                         f"the closing sync-collection failed ({err.message}); the next run "
                         "reads from the previous sync token",
                         calendar=self.name,
                     )
             if self._observed:
-                self._state.save(self.name, self._token, self._by_uid())
+                self._state.save(
+                    self.name, self._cursor.encode(), self._mem.by_uid(self.stats.notes)
+                )
         finally:
             self._http.close()
         if failure is not None:
@@ -229,14 +245,50 @@ class CalDAVTarget:
         self._missing = False
         self.stats.notes.append(f"created calendar {self._url}")
 
-    def _sync(self, token: str | None) -> tuple[list[xml.Entry], set[str], bool] | None:
-        """(changed entries, gone keys, complete listing?) via sync-collection; None when the
-        server has no sync-collection (the caller falls back to an etag listing)."""
+    def _listing(self) -> Listing:
+        """What changed since the last run, checking the server's sync promise on the way."""
+        if self._use_sync:
+            props = self._probe()
+            known = (props.identity, props.sync_token) if props else (None, None)
+            plan = cursor_mod.plan_read(self._cursor, *known)
+            self._cursor = plan.cursor
+            if plan.note:
+                self.stats.notes.append(plan.note)
+            if plan.unchanged:
+                return [], set(), False
+            result = self._sync(plan.start)
+            if result is not None:
+                changed, gone, complete, token = result
+                self._cursor = (
+                    self._cursor.after_full_listing(token)
+                    if complete
+                    else self._cursor.after_token_run(token)
+                )
+                return changed, gone, complete
+        return self._etag_listing()
+
+    def _probe(self) -> xml.CollectionProps | None:
+        """The collection's identity and sync token, when the server tells them."""
+        if not self._cursor.probe:
+            return None
+        body = xml.propfind_collection()
+        reply, props = self._read("PROPFIND", body, "0", xml.collection_props)
+        if reply.status == 404:
+            raise _CalendarMissing
+        if props is None or (props.identity is None and props.sync_token is None):
+            # Nothing to learn here: skip the request until the next full listing.
+            self._cursor = replace(self._cursor, probe=False)
+            return None
+        return props
+
+    def _sync(self, token: str | None) -> tuple[list[xml.Entry], set[str], bool, str] | None:
+        """(changed entries, gone keys, complete listing?, new token) via sync-collection;
+        None when the server has no sync-collection (the caller falls back to a listing)."""
         changed: list[xml.Entry] = []
         gone: set[str] = set()
         complete = not token
         for _ in range(_MAX_SYNC_ROUNDS):
-            reply, status = self._multistatus("REPORT", xml.sync_collection(token), depth="0")
+            reply, status = self._read("REPORT", xml.sync_collection(token), "0", xml.parse)
             if reply.status == 404:
                 raise _CalendarMissing
             if status is None:
@@ -263,39 +315,87 @@ class CalDAVTarget:
                 return None
             token = status.sync_token
             if not status.truncated:
-                self._token = token
-                return changed, gone, complete
+                return changed, gone, complete, token
         raise TargetError("sync-collection did not finish", calendar=self.name)
 
     def _etag_listing(self) -> tuple[list[xml.Entry], set[str], bool]:
         note = "no sync-token support: etag listing"
         if note not in self.stats.notes:
             self.stats.notes.append(note)
-        reply, listing = self._multistatus("PROPFIND", xml.propfind_etags(), depth="1")
+        reply, listing = self._read("PROPFIND", xml.propfind_etags(), "1", xml.parse)
         if reply.status == 404:
             raise _CalendarMissing
         if listing is None:
             raise self._rejected("PROPFIND", "calendar", reply)
         entries = [e for e in listing.entries if not e.href.endswith("/")]
-        self._token = None
+        self._cursor = self._cursor.after_full_listing(None)
         return entries, set(), True
 
     def _advance_token(self) -> None:
-        result = self._sync(self._token)
+        result = self._sync(self._cursor.token)
         if result is None:
             return
-        changed, gone, _ = result
+        changed, gone, _, token = result
+        self._cursor = replace(self._cursor, token=token)
         for key in gone:
-            self._drop(key)
-        # Our own writes come back with the etags we recorded; anything else changed meanwhile.
-        self._fetch([e.href for e in changed if self._known_etag(e.href) != e.etag])
+            self._mem.drop(key)
+        self._check_etags([(xml.href_key(e.href), e.etag) for e in changed])
+        # Our own writes come back with the etags we recorded; anything else changed meanwhile
+        # (and everything, where ETags cannot be told apart).
+        weak = self._cursor.weak_etags
+        self._fetch([e.href for e in changed if weak or self._mem.etag(e.href) != e.etag])
         self._dirty = False
+
+    def _check_etags(self, entries: list[tuple[str, str | None]]) -> None:
+        ours = [(key, e.etag) for key, e in self._mem.events.items()]
+        if not self._cursor.weak_etags and cursor_mod.etags_unreliable([*ours, *entries]):
+            self._cursor = replace(self._cursor, weak_etags=True)
+            self.stats.notes.append(
+                "the server's ETags do not tell objects apart (weak, or one ETag on different "
+                "objects): every change is read by content"
+            )
+
+    def _current(self, old: ObservedEvent) -> ObservedEvent | None:
+        """`old` if the server still holds it as observed, None if it is gone; ConflictError
+        if it changed or is no longer ours. Unless we read or wrote it in this run, it is
+        read first: a matching ETag alone does not prove the object is still ours (a person
+        may have put their own event at that href, and some servers reuse ETags)."""
+        key = xml.href_key(old.remote_id)
+        if key in self._mem.seen:
+            held = self._mem.events.get(key)
+            return old if held is not None and held.uid == old.uid else None
+        reply = self._http.request("GET", old.remote_id, headers=_GET)
+        if reply.status == 404:
+            self._mem.drop(key)
+            return None
+        if reply.status != 200:
+            raise self._rejected("GET", old.uid, reply)
+        found = observe_ical(reply.content, remote_id=old.remote_id, etag=reply.etag)
+        if found is None or found.uid != old.uid:
+            self._mem.drop(key)
+            raise ConflictError(
+                f"event {old.uid}: {old.remote_id} now holds an event that is not ours; "
+                "left untouched",
+                calendar=self.name,
+            )
+        self._mem.put(key, found)
+        if found.etag != old.etag or found.actual_hash != old.actual_hash:
+            raise ConflictError(f"event {old.uid} changed on the server", calendar=self.name)
+        return old
+
+    def _held_by_someone_else(self, href: str, uid: str) -> bool:
+        """After a 412 on create: is `href` taken by an object that is not our `uid`?"""
+        reply = self._http.request("GET", href, headers=_GET)
+        if reply.status != 200:
+            return False
+        found = observe_ical(reply.content, remote_id=href, etag=reply.etag)
+        return found is None or found.uid != uid
 
     def _fetch(self, hrefs: list[str]) -> None:
         """calendar-multiget `hrefs` (in batches); keep the ones that are ours."""
         for start in range(0, len(hrefs), MULTIGET_BATCH):
             batch = hrefs[start : start + MULTIGET_BATCH]
-            reply, found = self._multistatus("REPORT", xml.multiget(batch), depth="1")
+            reply, found = self._read("REPORT", xml.multiget(batch), "1", xml.parse)
             if found is None:
                 raise self._rejected("REPORT calendar-multiget", "calendar", reply)
             for entry in found.entries:
@@ -306,12 +406,12 @@ class CalDAVTarget:
                     else None
                 )
                 if event is None:
-                    self._drop(key)  # gone, or not ours (any more)
+                    self._mem.drop(key)  # gone, or not ours (any more)
                 else:
-                    self._put(key, event)
+                    self._mem.put(key, event)
 
     def _query_uid(self, uid: str) -> ObservedEvent | None:
-        _, found = self._multistatus("REPORT", xml.query_uid(uid), depth="1")
+        _, found = self._read("REPORT", xml.query_uid(uid), "1", xml.parse)
         if found is None:
             return None
         for entry in found.entries:
@@ -319,7 +419,7 @@ class CalDAVTarget:
                 continue
             event = observe_ical(entry.data, remote_id=entry.href, etag=entry.etag)
             if event is not None and event.uid == uid:
-                self._remember(event)
+                self._mem.remember(event)
                 return event
         return None
 
@@ -336,60 +436,23 @@ class CalDAVTarget:
                 self.stats.notes.append(f"no etag for {href} after writing it: {err.message}")
         # What we just wrote is what we rendered: no need to parse our own bytes again.
         observed = event.written(href, etag, sequence)
-        self._remember(observed)
+        self._mem.remember(observed)
         self._dirty = True
         return observed
 
-    def _remember(self, event: ObservedEvent) -> None:
-        self._forget_uid(event.uid)
-        self._put(xml.href_key(event.remote_id), event)
-
-    def _forget_uid(self, uid: str) -> None:
-        for key in list(self._keys_by_uid.get(uid, ())):
-            self._drop(key)
-
-    def _put(self, key: str, event: ObservedEvent) -> None:
-        self._drop(key)
-        self._known[key] = event
-        self._keys_by_uid.setdefault(event.uid, set()).add(key)
-
-    def _drop(self, key: str) -> None:
-        event = self._known.pop(key, None)
-        if event is not None:
-            keys = self._keys_by_uid.get(event.uid)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._keys_by_uid[event.uid]
-
-    def _known_etag(self, href: str) -> str | None:
-        known = self._known.get(xml.href_key(href))
-        return known.etag if known else None
-
-    def _by_uid(self) -> dict[str, ObservedEvent]:
-        result: dict[str, ObservedEvent] = {}
-        for event in sorted(self._known.values(), key=lambda e: e.remote_id):
-            if event.uid in result:
-                self.stats.notes.append(
-                    f"UID {event.uid} found twice; using {result[event.uid].remote_id}"
-                )
-                continue
-            result[event.uid] = event
-        return result
-
-    def _multistatus(
-        self, method: str, body: bytes, *, depth: str
-    ) -> tuple[Reply, xml.Multistatus | None]:
+    def _read(
+        self, method: str, body: bytes, depth: str, parse: Callable[[bytes, str], T]
+    ) -> tuple[Reply, T | None]:
         """A read-only DAV request; its 207 body parsed (None for any other status). A body
         that does not parse (cut short, not XML) is retried within the request's budget."""
 
-        def read(reply: Reply) -> tuple[Reply, xml.Multistatus | None]:
+        def read(reply: Reply) -> tuple[Reply, T | None]:
             if reply.status != 207:
                 return reply, None
             # Hrefs are relative to where the answer came from (a moved collection).
             path = urlsplit(reply.url).path if reply.moved else self._path
             try:
-                return reply, xml.parse(reply.content, path)
+                return reply, parse(reply.content, path)
             except ValueError as err:
                 raise http_mod.UnreadableReply(str(err)) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
@@ -29,6 +30,14 @@ def mkcalendar(displayname: str) -> bytes:
         f"<D:displayname>{escape(displayname)}</D:displayname>"
         '<C:supported-calendar-component-set><C:comp name="VEVENT"/>'
         "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"
+    ).encode()
+
+
+def propfind_collection() -> bytes:
+    """The collection's identity and current sync token (RFC 5842 resource-id, RFC 6578)."""
+    return (
+        f"{_HEAD}<D:propfind {_NS}><D:prop><D:resource-id/><D:creationdate/><D:sync-token/>"
+        "</D:prop></D:propfind>"
     ).encode()
 
 
@@ -77,6 +86,39 @@ class Multistatus:
     truncated: bool = False  # RFC 6578 3.6: a 507 entry for the collection itself
 
 
+@dataclass(frozen=True, slots=True)
+class CollectionProps:
+    identity: str | None  # "resource-id <href>" or "created <date>", when the server says
+    sync_token: str | None
+
+
+def collection_props(content: bytes, collection: str) -> CollectionProps:
+    """The answer to `propfind_collection` (ValueError when it is not a multistatus)."""
+    root = _root(content)
+    own = href_key(collection).rstrip("/")
+    for response in root.iterfind(f"{{{DAV}}}response"):
+        href = response.findtext(f"{{{DAV}}}href") or ""
+        if href_key(href.strip()).rstrip("/") != own:
+            continue
+        found: dict[str, str] = {}
+        for propstat in response.iterfind(f"{{{DAV}}}propstat"):
+            if _status(propstat.findtext(f"{{{DAV}}}status")) != 200:
+                continue
+            for prop in propstat.iterfind(f"{{{DAV}}}prop/*"):
+                name = etree.QName(prop).localname
+                # resource-id holds an <href>; the others are text.
+                text = prop.findtext(f"{{{DAV}}}href") if name == "resource-id" else prop.text
+                if text and text.strip():
+                    found[name] = text.strip()
+        identity = None
+        if "resource-id" in found:
+            identity = f"resource-id {found['resource-id']}"
+        elif "creationdate" in found:
+            identity = f"created {found['creationdate']}"
+        return CollectionProps(identity=identity, sync_token=found.get("sync-token"))
+    return CollectionProps(identity=None, sync_token=None)
+
+
 def href_key(href: str) -> str:
     """Compare hrefs by decoded path: servers differ in host part and percent-encoding."""
     return unquote(urlsplit(href).path)
@@ -84,13 +126,7 @@ def href_key(href: str) -> str:
 
 def parse(content: bytes, collection: str | None = None) -> Multistatus:
     """Parse a 207 body; raises ValueError when it is not a multistatus document."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(content, parser=parser)
-    except etree.XMLSyntaxError as err:
-        raise ValueError(f"invalid XML from server: {err}") from None
-    if root.tag != f"{{{DAV}}}multistatus":
-        raise ValueError(f"expected a multistatus document, got {root.tag}")
+    root = _root(content)
     own = href_key(collection) if collection else None
     entries: list[Entry] = []
     truncated = False
@@ -125,6 +161,17 @@ def parse(content: bytes, collection: str | None = None) -> Multistatus:
     return Multistatus(
         entries=entries, sync_token=token.strip() if token else None, truncated=truncated
     )
+
+
+def _root(content: bytes) -> Any:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(content, parser=parser)
+    except etree.XMLSyntaxError as err:
+        raise ValueError(f"invalid XML from server: {err}") from None
+    if root.tag != f"{{{DAV}}}multistatus":
+        raise ValueError(f"expected a multistatus document, got {root.tag}")
+    return root
 
 
 def _status(line: str | None) -> int | None:
