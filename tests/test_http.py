@@ -457,3 +457,20 @@ def test_a_handler_crash_is_a_500_logged_through_structlog(make: Callable[..., S
     assert response.status_code == 500
     assert "boom" not in response.text
     assert any(entry["event"] == "http.handler_failed" for entry in logs)
+
+
+def test_the_connection_cap_fits_under_the_open_file_limit() -> None:
+    import resource
+
+    from syncsvc.web.server import connection_cap
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1024:
+        pytest.skip(f"the hard open-file limit is {hard}")
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        # 64 kept for the rest of the daemon, 128 for one accept batch.
+        assert connection_cap(512, 128) == 512
+        assert connection_cap(4096, 128) == 1024 - 64 - 128
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

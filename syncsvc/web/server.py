@@ -18,6 +18,7 @@ from __future__ import annotations
 import resource
 import socket
 import threading
+from pathlib import Path
 
 import structlog
 import uvicorn
@@ -39,10 +40,24 @@ def connection_cap(configured: int, backlog: int) -> int:
     accept() fail and asyncio stop accepting for a second: no one gets in, not even /healthz.
     asyncio accepts up to `backlog` sockets in one go before any is counted against the cap,
     so that many must fit on top of it."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
+    soft = _open_file_limit()
+    if soft is None:
         return configured
     return max(8, min(configured, soft - _FD_RESERVE - backlog))
+
+
+def _open_file_limit() -> int | None:
+    """The soft RLIMIT_NOFILE, None if unlimited. Read from /proc first: older systemd puts
+    prlimit64 (glibc's getrlimit) in @resources, which the unit's SystemCallFilter denies."""
+    try:
+        for line in Path("/proc/self/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                soft = line.split()[3]
+                return None if soft == "unlimited" else int(soft)
+    except (OSError, ValueError, IndexError):
+        pass
+    value, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if value == resource.RLIM_INFINITY else value
 
 
 class _Uvicorn(uvicorn.Server):
