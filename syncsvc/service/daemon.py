@@ -359,7 +359,10 @@ def run_daemon(
         # A plan download in progress fails now (a PlanError: the run changes nothing)
         # instead of holding shutdown until its deadline.
         netguard.stop_fetches()
-        runner.stop()
+        try:
+            runner.stop()
+        finally:
+            netguard.allow_fetches()  # the switch is process-wide: only for this shutdown
         if server is not None:
             server.shutdown()
             server.server_close()
