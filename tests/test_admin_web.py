@@ -47,6 +47,14 @@ def dry_run_report() -> dict[str, Any]:
         changes=[
             Change(ChangeKind.CREATE, "u1", "Sommerles", date(2024, 6, 1), "new in plan"),
             Change(ChangeKind.DELETE, "u2", "Bokbad", date(2024, 11, 2), "removed from plan"),
+            Change(
+                ChangeKind.UPDATE,
+                "u4",
+                "Tirsdagsmøte",
+                date(2024, 8, 27),
+                "date moved",
+                fields=(("start", "2024-08-20 10:00", "2024-08-27 10:00"),),
+            ),
             Change(ChangeKind.UNCHANGED, "u3", "Styremøte", date(2024, 3, 4), ""),
         ],
     )
@@ -285,6 +293,10 @@ def test_preview_and_force_confirmation_show_what_changes(admin: Callable[..., A
     assert "Bokbad" in preview.text
     assert "removed from plan" in preview.text
     assert "Styremøte" not in preview.text  # unchanged events are not listed
+    assert (
+        'start: <span class="old">2024-08-20 10:00</span> → <span class="new">2024-08-27 10:00'
+        in preview.text
+    )
     assert "a note &lt;b&gt;" in preview.text
     confirm = a.client.post("/admin/force", data={"csrf": csrf})
     assert confirm.status_code == 200

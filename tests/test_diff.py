@@ -112,3 +112,46 @@ def test_past_is_decided_in_the_zone_of_now_not_in_oslo() -> None:
     assert [c.uid for c in diff([], {"m": may31}, now=late_evening).deletes] == ["m"]
     an_hour_later = datetime(2024, 6, 1, 0, 30, tzinfo=ZoneInfo("America/New_York"))
     assert not diff([], {"m": may31}, now=an_hour_later).deletes
+
+
+def test_updates_carry_old_and_new_of_each_changed_field() -> None:
+    before = desired("a", date(2024, 9, 17))
+    after = desired("a", date(2024, 9, 24), summary="Møte – Tema")
+    (moved,) = diff([after], {"a": observed(before)}, now=NOW).updates
+    assert moved.fields == (
+        ("title", "Møte", "Møte – Tema"),
+        ("start", "2024-09-17", "2024-09-24"),
+        ("end", "2024-09-18", "2024-09-25"),
+    )
+    # With the whole old event read, every field that differs is named, and only those.
+    placed = dataclasses.replace(
+        before, content=dataclasses.replace(before.content, location="Teams"), content_hash=""
+    )
+    seen = dataclasses.replace(observed(before), content=before.content)
+    (relocated,) = diff([placed], {"a": seen}, now=NOW).updates
+    assert relocated.fields == (("location", "", "Teams"),)
+    # Without it (state store, incremental sync), a change outside title and times says so.
+    (unknown,) = diff([placed], {"a": observed(before)}, now=NOW).updates
+    assert unknown.fields == (("details", "?", "(from the plan)"),)
+    timed = DesiredEvent(
+        uid="t",
+        content=EventContent(
+            "x",
+            datetime(2024, 9, 17, 10, 0, tzinfo=ZoneInfo(TZ)),
+            datetime(2024, 9, 17, 11, 30, tzinfo=ZoneInfo(TZ)),
+        ),
+    )
+    later = dataclasses.replace(
+        timed,
+        content=dataclasses.replace(
+            timed.content,
+            start=datetime(2024, 9, 17, 12, 0, tzinfo=ZoneInfo(TZ)),
+            end=datetime(2024, 9, 17, 13, 30, tzinfo=ZoneInfo(TZ)),
+        ),
+        content_hash="",
+    )
+    (retimed,) = diff([later], {"t": observed(timed)}, now=NOW).updates
+    assert retimed.fields == (
+        ("start", "2024-09-17 10:00", "2024-09-17 12:00"),
+        ("end", "2024-09-17 11:30", "2024-09-17 13:30"),
+    )

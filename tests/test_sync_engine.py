@@ -341,3 +341,23 @@ def test_ics_file_calendar_is_written_once_and_then_left_alone(tmp_path: Path) -
     second = run(settings, state=state)
     assert second.calendars[0].count(ChangeKind.UNCHANGED) == len(second.calendars[0].changes)
     assert snapshot(tmp_path) == before
+
+
+def test_dry_run_text_shows_old_and_new_and_what_it_keeps(tmp_path: Path) -> None:
+    from syncsvc.present.report import format_report
+
+    settings = make_settings(tmp_path)
+    run(settings)
+    moved = run(settings, with_first_tuesday_moved(seed_plan()), dry_run=True)
+    text = format_report(moved, show_changes=True)
+    # The Tuesday meetings are 10:00-11:30 (config/overrides.toml).
+    assert "      date moved\n      start: 2024-08-20 10:00 → 2024-08-27 10:00\n" in text
+    assert "      end: 2024-08-20 11:30 → 2024-08-27 11:30\n" in text
+    # Drop an item that is over by August: the dry run keeps its events and says why.
+    plan = seed_plan()
+    spring = next(i for i in plan.items if i.occurrences and i.occurrences[0].start.month == 3)
+    fewer = dataclasses.replace(plan, items=tuple(i for i in plan.items if i is not spring))
+    august = datetime(2024, 8, 1, 8, 0, tzinfo=UTC)
+    kept = format_report(run(settings, fewer, dry_run=True, now=august), show_changes=True)
+    assert f"  = {spring.occurrences[0].start.isoformat()}" in kept
+    assert "      in the past: kept\n" in kept

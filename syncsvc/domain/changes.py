@@ -63,6 +63,8 @@ class Change:
     error: str | None = None  # why it failed
     # Failed without an answer, and the re-read failed too: the server may hold it.
     maybe_applied: bool = False
+    # For updates: (field, old, new) as display text, for every field known to differ.
+    fields: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def applied(self) -> bool:

@@ -92,6 +92,7 @@ class DesiredEvent:
             start=self.content.start,
             end=self.content.end,
             summary=self.content.summary,
+            content=self.content,
         )
 
 
@@ -108,6 +109,9 @@ class ObservedEvent:
     start: date | datetime | None = None
     end: date | datetime | None = None
     summary: str = ""  # for reports ("removed from plan: ..."); empty when the target has none
+    # Everything the event holds, when the target read it whole this run (for "old -> new"
+    # in reports); None when it came from the state store or the target keeps less.
+    content: EventContent | None = field(default=None, compare=False)
 
     @property
     def drifted(self) -> bool:

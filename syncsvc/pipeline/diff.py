@@ -64,8 +64,12 @@ def diff(
             creates.append(_change(ChangeKind.CREATE, event, reason))
             continue
         why = _update_reason(event, old)
-        kind = ChangeKind.UPDATE if why else ChangeKind.UNCHANGED
-        (updates if why else unchanged).append(_change(kind, event, why or "unchanged"))
+        if why:
+            updates.append(
+                _change(ChangeKind.UPDATE, event, why, fields=changed_fields(event, old))
+            )
+        else:
+            unchanged.append(_change(ChangeKind.UNCHANGED, event, "unchanged"))
     for uid, old in observed.items():
         if uid in wanted:
             continue
@@ -108,7 +112,47 @@ def _as_datetime(value: date | datetime, now: datetime) -> datetime:
     return datetime.combine(value, time(0), tzinfo=now.tzinfo)
 
 
-def _change(kind: ChangeKind, event: DesiredEvent, reason: str) -> Change:
+def changed_fields(event: DesiredEvent, old: ObservedEvent) -> tuple[tuple[str, str, str], ...]:
+    """(field, old, new) for each field that differs. Title and times are always known; the
+    rest only when the target read the whole event this run (else: "details", unknown old)."""
+    new = event.content
+    pairs: list[tuple[str, object, object]] = [
+        ("title", old.summary, new.summary),
+        ("start", old.start, new.start),
+        ("end", old.end, new.end),
+    ]
+    if old.content is not None:
+        was = old.content
+        pairs += [
+            ("status", was.status.value, new.status.value),
+            ("location", was.location, new.location),
+            ("description", was.description, new.description),
+            ("categories", ", ".join(was.categories), ", ".join(new.categories)),
+        ]
+    found = tuple(
+        (name, _text(before), _text(after)) for name, before, after in pairs if before != after
+    )
+    if not found and old.content is None:
+        return (("details", "?", "(from the plan)"),)  # the old text was not read this run
+    return found
+
+
+def _text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = "" if value is None else str(value).replace("\n", " ")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _change(
+    kind: ChangeKind,
+    event: DesiredEvent,
+    reason: str,
+    *,
+    fields: tuple[tuple[str, str, str], ...] = (),
+) -> Change:
     return Change(
         kind=kind,
         uid=event.uid,
@@ -116,6 +160,7 @@ def _change(kind: ChangeKind, event: DesiredEvent, reason: str) -> Change:
         start=event.content.start,
         reason=reason,
         item_key=event.item_key,
+        fields=fields,
     )
 
 

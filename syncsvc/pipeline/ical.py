@@ -132,6 +132,7 @@ def observed_from_component(
         start=content.start,
         end=content.end,
         summary=content.summary,
+        content=content,
     )
 
 

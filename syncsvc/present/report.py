@@ -45,6 +45,8 @@ def _calendar_changes(cal: CalendarReport) -> list[str]:
         head += f" — {cal.error}"
     lines = [head]
     changes = [c for c in cal.changes if c.kind is not ChangeKind.UNCHANGED]
+    # Kept on purpose (a past event no longer in the plan): listed with why, never silent.
+    kept = [c for c in cal.changes if c.kind is ChangeKind.UNCHANGED and c.reason != "unchanged"]
     if not changes:
         lines.append("  nothing to change")
     for change in sorted(changes, key=_order):
@@ -52,6 +54,10 @@ def _calendar_changes(cal: CalendarReport) -> list[str]:
             f"  {_SIGN[change.kind]} {_when(change.start):<16} {change.summary or change.uid}"
         )
         lines.append(f"      {change.reason}{_status(cal, change)}")
+        lines += [f"      {name}: {old} → {new}" for name, old, new in change.fields]
+    for change in sorted(kept, key=_order):
+        lines.append(f"  = {_when(change.start):<16} {change.summary or change.uid}")
+        lines.append(f"      {change.reason}")
     lines += [f"  note: {note}" for note in cal.notes]
     return lines
 

@@ -317,16 +317,17 @@ def _report(lang: Lang, report: Mapping[str, Any], *, pending: bool) -> str:
 
 
 def _fields(fields: object) -> str:
-    """Old → new per changed field, when the report carries them ({field: [old, new]})."""
-    if not isinstance(fields, Mapping) or not fields:
+    """Old → new per changed field, as the report carries them: [[field, old, new], ...]."""
+    if not isinstance(fields, list | tuple) or not fields:
         return ""
     items = []
-    for name, pair in fields.items():
-        old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-        items.append(
-            f'<li>{_e(name)}: <span class="old">{_e(old)}</span> → <span class="new">{_e(new)}'
-            "</span></li>"
-        )
+    for entry in fields:
+        if isinstance(entry, list | tuple) and len(entry) == 3:
+            name, old, new = entry
+            items.append(
+                f'<li>{_e(name)}: <span class="old">{_e(old)}</span> → '
+                f'<span class="new">{_e(new)}</span></li>'
+            )
     return f'<ul class="fields">{"".join(items)}</ul>'
 
 
