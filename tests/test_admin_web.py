@@ -264,6 +264,7 @@ def test_dashboard_shows_status_calendars_runs_and_plan_problems(
     assert "samisk-sprakuk" in page
     assert "Siste kjøringer" in page
     assert "ikke utført" not in page  # the recorded change was applied
+    assert "<td>ny 1</td>" in page  # the runs table counts what was applied
     english = a.client.get("/admin", params={"lang": "en"})
     assert "Calendars" in english.text
     assert '<html lang="en">' in english.text

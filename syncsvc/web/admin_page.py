@@ -14,6 +14,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from syncsvc.domain.changes import WRITES, Tally
 from syncsvc.web.admin_text import TEXT, Lang
 
 CSS = """
@@ -262,13 +263,19 @@ def _runs(lang: Lang, runs: Sequence[Mapping[str, Any]]) -> str:
         + f'<th scope="col">{_e(t["error"])}</th></tr>',
     ]
     for run in runs:
-        counts = run.get("counts") or {}
+        # What the server confirmed (a dry run only plans), as `syncsvc status` counts it.
+        tally = Tally.from_dict(run.get("counts"))
+        kinds = tally.planned if run.get("dry_run") else tally.applied
         flags = [t["dry"]] if run.get("dry_run") else []
         flags += [t["forced"]] if run.get("forced") else []
         outcome = str(run.get("outcome") or "")
-        changes = " ".join(
-            f"{t[k]} {counts.get(k, 0)}" for k in ("create", "update", "delete") if counts.get(k)
-        )
+        changes = " ".join(f"{t[k.value]} {kinds.get(k)}" for k in WRITES if kinds.get(k))
+        if not run.get("dry_run"):
+            for label, n in (
+                ("failed", tally.failed.total),
+                ("not_applied", tally.not_attempted.total),
+            ):
+                changes += f"; {t[label]} {n}" if n else ""
         rows.append(
             f"<tr><td>{_e(_short(run.get('started')))}</td>"
             f'<td class="outcome-{_e(outcome)}">{_e(outcome)}'
