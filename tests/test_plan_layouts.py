@@ -295,3 +295,14 @@ def test_week_plan_without_a_week_column_takes_the_month_of_the_title() -> None:
         ("Frukt", date(2024, 10, 11)),
     ]
     assert not plan.has_errors  # the weekdays fit the day numbers
+
+
+def test_a_season_heading_that_goes_back_in_time_is_reported() -> None:
+    plan = _read(
+        "Aktivitetsplan\nHaust 22\nAugust\n22.august Skulestart\nVår 2022\nMai\n1. mai Fri\n"
+    )
+    (year,) = [p for p in plan.problems if p.kind is ProblemKind.YEAR]
+    assert year.severity is Severity.WARNING
+    assert year.where is not None
+    assert year.where.line == 5
+    assert _dates(plan)[-1] == ("Fri", date(2022, 5, 1), "planned")  # read as written

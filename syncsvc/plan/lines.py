@@ -57,7 +57,9 @@ _DANGLING = re.compile(
     re.I,
 )
 _DOUBLE_SEPARATOR = re.compile(r"\s*[,;:]\s*([-–—])(?!\))")
-_LEADING_WORD = re.compile(r"^(?:den|og)\s+", re.I)
+_LEADING_WORD = re.compile(r"^(?:den|og)\s+")  # "tirsdag [den 16. januar]"; not "Den kulturelle …"
+_REPEATED_SEPARATORS = re.compile(r"([,;])(?:\s*[,;])+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +222,8 @@ def _title(head: str, removed: list[tuple[int, int]]) -> str:
     text = _SHARED_TIME.sub(" ", "".join(chars))
     text = _EMPTY_BRACKETS.sub(" ", text)
     text = _DOUBLE_SEPARATOR.sub(r" \1", text)  # "Samisk uke, [Uke 6] – Tråante"
-    text = " ".join(text.split())
+    text = _REPEATED_SEPARATORS.sub(r"\1", text)  # "1.-7.kl, [kl. 11.30-12.15], Innfjorden"
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(text.split()))
     if hanging:
         text = _DANGLING.sub("", text)
     text = text.strip(_EDGE)

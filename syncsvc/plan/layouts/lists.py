@@ -90,6 +90,7 @@ class _State:
     last: _Item | None = None
     started: bool = False
     header_done: bool = False
+    season: tuple[int, int] | None = None  # (year, rank) of the last season heading
 
     def where(self, line: Line) -> Where:
         return Where(self.doc.name, line.line)
@@ -204,6 +205,7 @@ def read_list(doc: Document) -> Document:
             if season is not None:
                 st.para(line)  # the plan table's semester heading
                 st.year = season[1] if season[1] is not None else st.year
+                _check_season_order(st, line, season)
             else:
                 st.year = yh
             continue
@@ -240,6 +242,29 @@ def read_list(doc: Document) -> Document:
         year=doc.year,
         school_year=st.school_year,
     )
+
+
+_SEASON_RANK = {"vin": 0, "vår": 1, "som": 2, "hau": 3, "høs": 3}
+
+
+def _check_season_order(st: _State, line: Line, season: tuple[str, int | None]) -> None:
+    """'Haust 22' then 'Vår 2022': the plan would go back in time; the year is likely wrong."""
+    name, year = season
+    rank = _SEASON_RANK.get(name.lower()[:3])
+    if rank is None or year is None:
+        return
+    now = (year, rank)
+    if st.season is not None and now < st.season:
+        st.problems.append(
+            Problem(
+                ProblemKind.YEAR,
+                Severity.WARNING,
+                f"{name!r} comes after a later season; its dates are read in {year}: is the "
+                "year right?",
+                st.where(line),
+            )
+        )
+    st.season = now
 
 
 def _dated(st: _State, dated: DatedLine, line: Line) -> None:
