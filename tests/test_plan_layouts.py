@@ -306,3 +306,14 @@ def test_a_season_heading_that_goes_back_in_time_is_reported() -> None:
     assert year.where is not None
     assert year.where.line == 5
     assert _dates(plan)[-1] == ("Fri", date(2022, 5, 1), "planned")  # read as written
+
+
+def test_a_web_pages_own_dates_are_hints_not_activities() -> None:
+    page = (
+        "<h1>Biblioteksjefmøter</h1><p>Publisert 19.04.2021 13.51</p>"
+        "<p>Sist endret 20.06.2025 09.56</p><h2>Våren 2025</h2>"
+        "<p>26.-27. april: Biblioteksjefmøte i Alta</p>"
+    )
+    plan = _read(page, "p.html")
+    assert _dates(plan) == [("Biblioteksjefmøte i Alta", date(2025, 4, 26), "planned")]
+    assert sum(1 for p in plan.problems if p.kind is ProblemKind.DATE_HINT) == 2

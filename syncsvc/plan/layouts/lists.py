@@ -18,6 +18,7 @@ are its preamble (title, notes); their dates are hints, not activities.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from syncsvc.domain.errors import Where
@@ -39,6 +40,12 @@ from syncsvc.plan.years import (
 
 HEADER = ("AKTIVITET", "DATO", "NOTATER")
 PROSE_WORDS = 15  # a line this long whose date comes after its eighth word is prose
+# A web page's own dates: when it was published or changed, not an activity.
+_META = re.compile(
+    r"^\s*(?:publisert|sist\s+(?:endret|endra|oppdatert|redigert)|oppdatert|endret|endra"
+    r"|skrevet|postet|lagt\s+ut|opprettet|oppretta|dato\s+for\s+publisering)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +217,12 @@ def read_list(doc: Document) -> Document:
                 st.year = yh
             continue
         dated = read_line(text, month=st.month) if (st.started or not has_months) else None
-        if dated is not None and dated.words >= PROSE_WORDS and dated.words_before >= 8:
-            dated = None  # a date inside a sentence of prose: a hint, not an activity
-            prose = True
-        else:
-            prose = False
+        prose = dated is not None and (
+            (dated.words >= PROSE_WORDS and dated.words_before >= 8)
+            or _META.match(text) is not None
+        )
+        if prose:
+            dated = None  # a date in prose or a page's "Publisert 19.04.2021": a hint
         if dated is None and (prose or (not st.started and has_months)) and read_line(text):
             st.para(line)  # a dated line in the preamble ("Vedteken 7. desember 2023")
             st.problems.append(
