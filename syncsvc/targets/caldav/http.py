@@ -21,6 +21,7 @@ from niquests.structures import CaseInsensitiveDict
 
 from syncsvc.domain.errors import AuthError, TargetError
 from syncsvc.targets.base import TargetStats
+from syncsvc.targets.caldav import messages
 from syncsvc.targets.caldav.config import CalDAVServer
 from syncsvc.targets.retry import retry_after_seconds
 
@@ -182,7 +183,8 @@ class DavHttp:
                 if reply.status in (401, 403) and not _is_precondition(reply):
                     raise AuthError(
                         f"{self.base_url} refused access (HTTP {reply.status}); "
-                        "check the server's username and password/token",
+                        "check the server's username and password/token"
+                        + messages.encoded_hint(urlsplit(url).path, reply.status),
                         calendar=self.calendar,
                     )
                 if reply.status not in _RETRY_STATUSES:

@@ -25,6 +25,7 @@ from syncsvc.state.base import TargetState
 from syncsvc.targets.base import Target, TargetStats
 from syncsvc.targets.caldav import cursor as cursor_mod
 from syncsvc.targets.caldav import http as http_mod
+from syncsvc.targets.caldav import messages
 from syncsvc.targets.caldav import xml as xml
 from syncsvc.targets.caldav.config import CalDAVCalendar
 from syncsvc.targets.caldav.http import DavHttp, Reply, RetryPolicy
@@ -86,7 +87,10 @@ class CalDAVTarget:
             listing = self._listing()
         except _CalendarMissing:
             if not self._create_missing:
-                raise TargetError(f"calendar not found: {self._url}", calendar=self.name) from None
+                hint = messages.encoded_hint(self._path, 404)
+                raise TargetError(
+                    f"calendar not found: {self._url}{hint}", calendar=self.name
+                ) from None
             # Created on the first write, so a dry run leaves the server as it was.
             self._missing = True
             self.stats.notes.append("calendar does not exist yet: created on the first write")
@@ -237,11 +241,11 @@ class CalDAVTarget:
 
     def _make_calendar(self) -> None:
         reply = self._collection("MKCALENDAR", xml.mkcalendar(self._displayname))
-        # 405: it exists after all (made meanwhile by someone else); fine.
-        if reply.status not in (200, 201, 405):
-            raise TargetError(
-                f"cannot create calendar {self._url} (HTTP {reply.status})", calendar=self.name
-            )
+        # It exists after all (made meanwhile by someone else): 405, or Cyrus's 403 naming
+        # DAV:resource-must-be-null. Fine.
+        named = xml.precondition(reply.content) or ("", None)
+        if reply.status not in (200, 201, 405) and named[0] != "DAV:resource-must-be-null":
+            raise self._rejected("MKCALENDAR", f"calendar {self._url}", reply)
         self._missing = False
         self.stats.notes.append(f"created calendar {self._url}")
 
@@ -461,10 +465,9 @@ class CalDAVTarget:
         return self._follow(reply), found
 
     def _rejected(self, method: str, what: str, reply: Reply) -> TargetError:
-        return TargetError(
-            f"{self._http.base_url} rejected {method} for {what}: HTTP {reply.status}",
-            calendar=self.name,
-        )
+        base, status = self._http.base_url, reply.status
+        text = messages.refused(base, method, what, status, reply.content, self._path)
+        return TargetError(text, calendar=self.name)
 
 
 # Tests swap this for a policy with an injected sleep.

@@ -119,6 +119,28 @@ def collection_props(content: bytes, collection: str) -> CollectionProps:
     return CollectionProps(identity=None, sync_token=None)
 
 
+def precondition(content: bytes) -> tuple[str, str | None] | None:
+    """The precondition a `DAV:error` body names, as ("CALDAV:name" | "DAV:name" | "{ns}name",
+    its href or description if any); None when the body is not a DAV:error."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(content, parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root.tag != f"{{{DAV}}}error":
+        return None
+    prefixes = {DAV: "DAV:", CALDAV: "CALDAV:"}
+    description = root.findtext(f"{{{DAV}}}responsedescription")
+    for child in root:
+        if not isinstance(child.tag, str) or child.tag == f"{{{DAV}}}responsedescription":
+            continue
+        name = etree.QName(child)
+        element = prefixes.get(name.namespace or "", f"{{{name.namespace}}}") + name.localname
+        detail = child.findtext(f"{{{DAV}}}href") or description
+        return element, detail.strip() if detail else None
+    return None
+
+
 def href_key(href: str) -> str:
     """Compare hrefs by decoded path: servers differ in host part and percent-encoding."""
     return unquote(urlsplit(href).path)
