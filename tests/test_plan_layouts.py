@@ -317,3 +317,31 @@ def test_a_web_pages_own_dates_are_hints_not_activities() -> None:
     plan = _read(page, "p.html")
     assert _dates(plan) == [("Biblioteksjefmøte i Alta", date(2025, 4, 26), "planned")]
     assert sum(1 for p in plan.problems if p.kind is ProblemKind.DATE_HINT) == 2
+
+
+def test_labelled_lines_are_one_event_each() -> None:
+    plan = _read(
+        "Eldredagen 2024\nSted: Austbo\n  • Dato: 25. september\n  • Tid: 12:00 - 16:00\n"
+        "  • Innhold: Godt måltid\n  • Påmeldingsfrist: 16. september\nSted: Hokåsen\n"
+        "  • Dato: 29. september\n  • Tid: 14:00\n"
+    )
+    got = [
+        (i.title, o.start, o.end, i.where.line if i.where else None)
+        for i in plan.items
+        for o in i.occurrences
+    ]
+    assert got == [
+        (
+            "Godt måltid",
+            datetime(2024, 9, 25, 12, tzinfo=OSLO),
+            datetime(2024, 9, 25, 16, tzinfo=OSLO),
+            2,
+        ),
+        (
+            "Hokåsen",
+            datetime(2024, 9, 29, 14, tzinfo=OSLO),
+            datetime(2024, 9, 29, 15, tzinfo=OSLO),
+            7,
+        ),
+    ]
+    assert "Påmeldingsfrist: 16. september" in plan.items[0].notes

@@ -37,8 +37,10 @@ _SEASON = re.compile(
 _ABBREVIATED = {"jan": 1, "feb": 2, "febr": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7,
                 "aug": 8, "sep": 9, "sept": 9, "okt": 10, "nov": 11, "des": 12}  # fmt: skip
 _MONTH_HEADING = re.compile(
-    rf"^\s*(?P<month>{'|'.join(MONTH_NAMES)})\s*(?P<year>{_YEAR})?\s*:?\s*$", re.IGNORECASE
-)
+    rf"^\s*(?P<month>{'|'.join(MONTH_NAMES)})(?:\s*(?:/|-|–|og)\s*(?:{'|'.join(MONTH_NAMES)}))?"
+    rf"\s*(?P<year>{_YEAR})?\s*:?\s*$",
+    re.IGNORECASE,
+)  # "August", "AUGUST 2021", "Mars/april" (day-only dates below take the first month)
 _YEAR_HEADING = re.compile(rf"^\s*(?P<year>{_YEAR})\s*:?\s*$")
 
 

@@ -26,6 +26,7 @@ from syncsvc.domain.plan import Problem, ProblemKind, Severity, Status
 from syncsvc.plan.columns import year_of_title
 from syncsvc.plan.dates import grammar as date_grammar
 from syncsvc.plan.document import Block, Document, Para, Row, clean
+from syncsvc.plan.layouts.records import merge_records
 from syncsvc.plan.lines import DatedLine, is_date_like, read_line
 from syncsvc.plan.people import is_contact_heading
 from syncsvc.plan.rowdates import misspelt_months
@@ -178,7 +179,7 @@ def _is_heading_text(text: str) -> bool:
 
 def read_list(doc: Document) -> Document:
     """The rows of a list-shaped plan (see the module docstring)."""
-    lines = lines_of(doc)
+    lines = merge_records(lines_of(doc))
     has_months = any(month_heading(line.text) for line in lines)
     st = _State(doc)
     title_text = next((line.text for line in lines[:6] if school_year_of(line.text)), None)
