@@ -57,6 +57,7 @@ from syncsvc.pipeline.overrides import Overrides
 from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
 from syncsvc.state.memory import MemoryState
+from syncsvc.state.owner_key import owner_key_for
 from syncsvc.targets.caldav.target import object_name
 
 TZ = ZoneInfo("Europe/Oslo")
@@ -151,6 +152,7 @@ def desired(settings: Settings, plan: Plan) -> dict[str, list[DesiredEvent]]:
         settings.calendars,
         Overrides(),
         domain=settings.sync.domain,
+        owner_key=owner_key_for(settings),
         timezone=settings.plan.timezone,
     )
 

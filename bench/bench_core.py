@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Occurrence, Person, Plan, PlanItem
 from syncsvc.pipeline.diff import diff
 from syncsvc.pipeline.ical import calendar_to_ical, event_to_ical
@@ -80,7 +81,12 @@ def main() -> None:
     routed = measure(
         "route (org + public)",
         lambda: desired_events(
-            plan, [org, public], overrides, domain="bench.local", timezone="Europe/Oslo"
+            plan,
+            [org, public],
+            overrides,
+            domain="bench.local",
+            owner_key=OwnerKey(b"bench" * 8),
+            timezone="Europe/Oslo",
         ),
     )
     events = routed["org"]

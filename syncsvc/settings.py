@@ -46,6 +46,7 @@ __all__ = [
     "IcsFileCalendar",
     "Settings",
 ]
+from syncsvc.domain.redact import url_secrets
 
 DEFAULT_CONFIG = Path("config/syncsvc.toml")
 CONFIG_ENV = "SYNCSVC_CONFIG"
@@ -88,6 +89,9 @@ class SyncSettings(_Strict):
     cron: str | None = None  # a crontab expression; replaces interval_minutes when set
     max_parallel_calendars: int = Field(default=4, ge=1)
     domain: str = "syncsvc.local"  # right-hand side of generated UIDs
+    # The owner key (hex); normally unset: syncsvc keeps it in <data_dir>/owner.key. Set it
+    # (SYNCSVC_SYNC__OWNER_KEY or the secret file sync__owner_key) when data_dir is not kept.
+    owner_key: SecretStr | None = None
 
 
 # Each target owns its config model; the registry lists them (a new target adds one line there).
@@ -358,4 +362,7 @@ def secret_values(settings: Settings) -> list[str]:
             found.append(graph_secret.get_secret_value())
     if settings.http.admin_token:
         found.append(settings.http.admin_token.get_secret_value())
+    if settings.sync.owner_key:
+        found.append(settings.sync.owner_key.get_secret_value())
+    found += url_secrets(settings.plan.source)
     return [s for s in found if s]

@@ -25,6 +25,7 @@ from syncsvc.pipeline.ical import observe_ical
 from syncsvc.pipeline.overrides import Overrides
 from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import Settings
+from syncsvc.state.owner_key import owner_key_for
 from tests.servers import DavServer
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -112,6 +113,7 @@ def desired_for(settings: Settings, plan: Plan) -> dict[str, list[DesiredEvent]]
         calendars,
         Overrides(),
         domain=settings.sync.domain,
+        owner_key=owner_key_for(settings),
         timezone=settings.plan.timezone,
     )
 

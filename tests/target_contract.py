@@ -42,6 +42,9 @@ class Harness(Protocol):
     def remove(self, remote_id: str) -> None: ...
 
 
+MARKER = "v2.contract"  # targets keep any marker; the engine checks it (pipeline.adopt)
+
+
 def event(uid: str, summary: str = "Styremøte", day: int = 4, **kw: object) -> DesiredEvent:
     content = EventContent(
         summary=summary,
@@ -49,7 +52,7 @@ def event(uid: str, summary: str = "Styremøte", day: int = 4, **kw: object) -> 
         end=date(2024, 3, day + 1),
         **kw,  # type: ignore[arg-type]
     )
-    return DesiredEvent(uid=uid, content=content, item_key="k")
+    return DesiredEvent(uid=uid, content=content, item_key="k", marker=MARKER)
 
 
 def timed_event(uid: str) -> DesiredEvent:
@@ -62,7 +65,7 @@ def timed_event(uid: str) -> DesiredEvent:
         location="Møterom 2",
         categories=("Ledelse", "Personal"),
     )
-    return DesiredEvent(uid=uid, content=content)
+    return DesiredEvent(uid=uid, content=content, marker=MARKER)
 
 
 class TargetContract:

@@ -168,7 +168,7 @@ def test_wire_bytes_and_conditions(dav_server: DavServer, calendar: str) -> None
     # Our renderer's bytes, unchanged: CRLF kept, SEQUENCE as the engine asked.
     assert b"\r\nSEQUENCE:3\r\n" in puts[1][0]
     assert b"\n" not in puts[1][0].replace(b"\r\n", b"")
-    assert b"X-SYNCSVC-OWNER:syncsvc" in puts[0][0]
+    assert b"X-SYNCSVC-OWNER:v2.contract" in puts[0][0]
 
 
 def test_fallback_lists_etags_and_fetches_only_changes(

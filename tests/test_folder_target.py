@@ -25,7 +25,9 @@ def event(
     uid: str = "varen-2024-1-abc@test", day: int = 19, summary: str = "Tirsdagsmøte"
 ) -> DesiredEvent:
     return DesiredEvent(
-        uid=uid, content=EventContent(summary, date(2024, 3, day), date(2024, 3, day + 1))
+        uid=uid,
+        content=EventContent(summary, date(2024, 3, day), date(2024, 3, day + 1)),
+        marker="v2.test",
     )
 
 

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncsvc.domain.errors import PlanError
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Plan
 from syncsvc.pipeline.ical import event_to_ical, observe_ical
 from syncsvc.pipeline.overrides import Overrides
@@ -70,7 +71,14 @@ def check_plan(plan: Plan) -> None:
             assert occ.end > occ.start, (item.key, occ)
             if isinstance(occ.start, datetime):
                 assert occ.start.tzinfo is not None
-    routed = desired_events(plan, CALENDARS, Overrides(), domain="fuzz.test", timezone=TZ)
+    routed = desired_events(
+        plan,
+        CALENDARS,
+        Overrides(),
+        domain="fuzz.test",
+        owner_key=OwnerKey(b"fuzz" * 8),
+        timezone=TZ,
+    )
     for events in routed.values():
         assert len({e.uid for e in events}) == len(events)
         for event in events:

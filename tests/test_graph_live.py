@@ -242,6 +242,7 @@ def test_transaction_id_deduplicates_a_repeated_create(target: GraphTarget) -> N
         desired.content_hash,
         target.tz,
         transaction_id=ge.new_transaction_id(),
+        marker=desired.marker,
     )
     path = target._events()
     replies = [target.client.send("POST", path, json=body, retry_unsafe=True) for _ in range(2)]

@@ -227,7 +227,13 @@ def test_what_the_target_writes_is_valid_by_construction() -> None:
     for content in contents:
         for reminder in (None, 0, 30):
             body = ge.new_event(
-                content, "u@test", "h", "Europe/Oslo", transaction_id="t", reminder=reminder
+                content,
+                "u@test",
+                "h",
+                "Europe/Oslo",
+                transaction_id="t",
+                marker="v2.test",
+                reminder=reminder,
             )
             assert validate.problems(body, "event") == []
             patch = ge.changed_fields(None, content, "h", 1, "Europe/Oslo", reminder)

@@ -92,6 +92,7 @@ def test_all_day_event_is_midnight_to_exclusive_midnight(fake: FakeGraph) -> Non
     desired = DesiredEvent(
         "vinter@test",
         EventContent("Vinterferie", date(2024, 2, 19), date(2024, 2, 24), categories=("Ferie",)),
+        marker="v2.test",
     )
     t.create(desired)
     (stored,) = owned(fake, "vinter@test")
@@ -118,7 +119,7 @@ def test_timed_event_round_trips_through_utc(fake: FakeGraph, month: int) -> Non
         location="Aulaen",
         categories=("Foreldre",),
     )
-    t.create(DesiredEvent("fm@test", content))
+    t.create(DesiredEvent("fm@test", content, marker="v2.test"))
     (stored,) = owned(fake, "fm@test")
     assert stored["showAs"] == "tentative"
     assert stored["location"] == {"displayName": "Aulaen"}

@@ -27,14 +27,14 @@ def timed(summary: str = "Tirsdagsmøte", **kw: object) -> DesiredEvent:
         end=datetime(2024, 3, 19, 11, 30, tzinfo=OSLO),
         **kw,  # type: ignore[arg-type]
     )
-    return DesiredEvent(uid="varen-2024.tirsdag-1@test", content=content)
+    return DesiredEvent(uid="varen-2024.tirsdag-1@test", content=content, marker="v2.test")
 
 
 def all_day() -> DesiredEvent:
     content = EventContent(
         summary="Biblioteksjefmøte", start=date(2024, 4, 10), end=date(2024, 4, 12)
     )
-    return DesiredEvent(uid="bsm-1@test", content=content)
+    return DesiredEvent(uid="bsm-1@test", content=content, marker="v2.test")
 
 
 def test_all_day_uses_date_values_with_exclusive_end() -> None:
@@ -56,7 +56,7 @@ def test_owner_hash_sequence_and_prodid_are_written() -> None:
     event = timed()
     data = event_to_ical(event, sequence=3, stamp=STAMP)
     vevent = Calendar.from_ical(data).walk("VEVENT")[0]
-    assert str(vevent[OWNER_PROPERTY]) == "syncsvc"
+    assert str(vevent[OWNER_PROPERTY]) == "v2.test"
     assert str(vevent[HASH_PROPERTY]) == event.content_hash
     assert str(vevent["SEQUENCE"]) == "3"
     assert b"PRODID:" in data
@@ -97,7 +97,7 @@ def test_edit_in_calendar_shows_as_drift() -> None:
 
 
 def test_foreign_and_broken_objects_are_not_ours() -> None:
-    foreign = event_to_ical(timed(), stamp=STAMP).replace(b"X-SYNCSVC-OWNER:syncsvc\r\n", b"")
+    foreign = event_to_ical(timed(), stamp=STAMP).replace(b"X-SYNCSVC-OWNER:v2.test\r\n", b"")
     assert observe_ical(foreign, remote_id="f", etag=None) is None
     assert observe_ical(b"BEGIN:VCALENDAR\r\nthis is junk", remote_id="j", etag=None) is None
     assert observe_ical(b"", remote_id="e", etag=None) is None
@@ -143,7 +143,7 @@ def test_any_text_round_trips(
         location=location,
         categories=tuple(c for c in cats if c),
     )
-    event = DesiredEvent(uid="p-1@test", content=content)
+    event = DesiredEvent(uid="p-1@test", content=content, marker="v2.test")
     observed = observe_ical(event_to_ical(event, stamp=STAMP), remote_id="p", etag=None)
     assert observed is not None
     assert observed.actual_hash == event.content_hash

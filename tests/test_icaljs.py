@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from syncsvc.domain.events import DesiredEvent
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.engine import run as sync
 from syncsvc.pipeline.ical import calendar_to_ical
 from tests.builders import STAMP, TZ
@@ -77,7 +78,12 @@ def model() -> dict[str, list[DesiredEvent]]:
     from syncsvc.pipeline.route import desired_events
 
     return desired_events(
-        seed_plan(), ORG_AND_PUBLIC, seed_overrides(), domain="syncsvc.local", timezone=TZ
+        seed_plan(),
+        ORG_AND_PUBLIC,
+        seed_overrides(),
+        domain="syncsvc.local",
+        owner_key=OwnerKey(b"test" * 8),
+        timezone=TZ,
     )
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syncsvc.domain.errors import PlanError
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Plan, ProblemKind, Severity, Status
 from syncsvc.plan.load import read_plan_bytes
 from tests.corpus_forms import parse_source, to_ods, to_pdf, to_xlsx
@@ -197,9 +198,23 @@ def test_cancelled_occurrences_are_not_routed_and_the_others_keep_their_uids() -
     after = _read("Plan 2024\nMai\n3. mai Møte AVLYST\n10. mai Møte\n")
     plan = _read("Aktivitet\tDato\nMøte\t3. mai AVLYST\n\t10. mai\n", year=2024)
     assert [o.status for o in plan.items[0].occurrences] == [Status.CANCELLED, Status.PLANNED]
-    ev = desired_events(plan, [Cal()], Overrides(()), domain="x", timezone="Europe/Oslo")  # type: ignore[list-item]
+    ev = desired_events(
+        plan,
+        [Cal()],
+        Overrides(()),
+        domain="x",
+        owner_key=OwnerKey(b"layouts!" * 4),
+        timezone="Europe/Oslo",
+    )
     assert len(ev["staff"]) == 1
-    full = desired_events(before, [Cal()], Overrides(()), domain="x", timezone="Europe/Oslo")  # type: ignore[list-item]
+    full = desired_events(
+        before,
+        [Cal()],
+        Overrides(()),
+        domain="x",
+        owner_key=OwnerKey(b"layouts!" * 4),
+        timezone="Europe/Oslo",
+    )
     assert ev["staff"][0].uid == full["staff"][1].uid  # 10 May keeps its identity
     assert after.items[0].occurrences[0].status is Status.CANCELLED
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syncsvc.domain.errors import ConfigError
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem, Status
 from syncsvc.engine.calendars import expand_calendars, person_slug
 from syncsvc.engine.inputs import load_overrides
@@ -21,6 +23,7 @@ from tests.builders import TZ
 
 ROOT = Path(__file__).parent.parent
 OSLO = ZoneInfo("Europe/Oslo")
+TEST_KEY = OwnerKey(b"test" * 8)
 TUESDAYS = "hosten-2024/temamoter-mellom-folkebibliotekene-og-fylkesbiblioteket-tirsdagsmoter"
 
 
@@ -71,6 +74,7 @@ def route(plan: Plan | None = None, overrides: Overrides | None = None) -> dict[
         ORG_AND_PUBLIC,
         overrides if overrides is not None else seed_overrides(),
         domain="test.local",
+        owner_key=TEST_KEY,
         timezone=TZ,
     )
 
@@ -85,12 +89,15 @@ def test_every_dated_occurrence_becomes_one_org_event_and_undated_items_none() -
     assert not {e.item_key for e in org} & undated
 
 
-def test_uids_are_stable_shared_across_calendars_and_survive_a_date_move() -> None:
+def test_uids_are_stable_per_calendar_opaque_in_public_and_survive_a_date_move() -> None:
     first, second = route(), route()
     assert [e.uid for e in first["org"]] == [e.uid for e in second["org"]]
     public_uids = {e.uid for e in first["hva-skjer"]}
     assert public_uids
-    assert public_uids <= {e.uid for e in first["org"]}
+    assert [e.uid for e in first["hva-skjer"]] == [e.uid for e in second["hva-skjer"]]
+    assert not public_uids & {e.uid for e in first["org"]}  # calendar-scoped
+    for uid in public_uids:  # nothing of the plan: 32 hex digits and the domain
+        assert re.fullmatch(r"[0-9a-f]{32}@test\.local", uid), uid
 
     plan = seed_plan()
     moved = route(with_first_tuesday_moved(plan))["org"]
@@ -191,7 +198,9 @@ def test_person_calendars_expand_over_plan_people() -> None:
     assert len(cals) == 2 + len(seed_plan().people) - 1
     linda = next(c for c in cals if c.name == "person-linda-m-tindholm")
     assert linda.selector == "person:linda.m.tindholm@tromsfylke.no"
-    events = desired_events(seed_plan(), cals, seed_overrides(), domain="t", timezone=TZ)
+    events = desired_events(
+        seed_plan(), cals, seed_overrides(), domain="t", owner_key=TEST_KEY, timezone=TZ
+    )
     assert {e.item_key for e in events["person-linda-m-tindholm"]} == {
         "varen-2024/biblioteksjefmote",
         "varen-2024/sommerles",
@@ -212,5 +221,6 @@ def test_person_calendar_name_clash_and_bad_selector_are_config_errors() -> None
             calendars(("broken", "org and", "staff")),
             Overrides(),
             domain="t",
+            owner_key=TEST_KEY,
             timezone=TZ,
         )

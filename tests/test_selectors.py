@@ -3,12 +3,15 @@ from __future__ import annotations
 import pytest
 
 from syncsvc.domain.errors import ConfigError
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.pipeline.selectors import ItemFacts, parse_selector
 
 TRINE = "trine.mellem@tromsfylke.no"
 ITEM = ItemFacts(
     key="hosten-2024/ibby", people=frozenset({TRINE}), measures=frozenset({4, 12}), public=False
 )
+
+KEY = OwnerKey(b"selector" * 4)
 
 
 @pytest.mark.parametrize(
@@ -73,17 +76,28 @@ def test_selector_naming_what_the_plan_lacks_is_a_config_error_naming_the_calend
     for selector, expected in cases.items():
         cals = calendars(("org", "org", "staff"), ("trine", selector, "staff"))
         with pytest.raises(ConfigError) as caught:
-            desired_events(plan, cals, seed_overrides(), domain="t.local", timezone="Europe/Oslo")
+            desired_events(
+                plan,
+                cals,
+                seed_overrides(),
+                domain="t.local",
+                owner_key=KEY,
+                timezone="Europe/Oslo",
+            )
         message = str(caught.value)
         assert message.startswith(f"calendar 'trine': selector {selector!r}: "), message
         assert expected in message
     # A near miss gets the name the plan has.
     cals = calendars(("trine", f"person:{typo}", "staff"))
     with pytest.raises(ConfigError, match=f"did you mean person:{real}"):
-        desired_events(plan, cals, seed_overrides(), domain="t.local", timezone="Europe/Oslo")
+        desired_events(
+            plan, cals, seed_overrides(), domain="t.local", owner_key=KEY, timezone="Europe/Oslo"
+        )
     # Known names pass, whatever the calendar ends up holding.
     ok = calendars(("trine", f"person:{real} and not measure:{_a_measure(plan)}", "staff"))
-    desired_events(plan, ok, seed_overrides(), domain="t.local", timezone="Europe/Oslo")
+    desired_events(
+        plan, ok, seed_overrides(), domain="t.local", owner_key=KEY, timezone="Europe/Oslo"
+    )
 
 
 def _a_measure(plan: object) -> int:

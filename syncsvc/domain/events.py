@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-# The marker every event we write carries; we never observe, change or delete an event
-# without it. iCalendar: X-SYNCSVC-OWNER / X-SYNCSVC-HASH; Graph: an extended property.
+# The marker every event we write carries (its value: domain.ownership); we never change or
+# delete an event whose marker does not verify. iCalendar: X-SYNCSVC-OWNER / X-SYNCSVC-HASH;
+# Graph: extended properties.
 OWNER_PROPERTY = "X-SYNCSVC-OWNER"
 HASH_PROPERTY = "X-SYNCSVC-HASH"
-OWNER_VALUE = "syncsvc"
 
 
 class EventStatus(StrEnum):
@@ -75,6 +75,8 @@ class DesiredEvent:
     content: EventContent
     item_key: str = ""  # the plan item it came from, for reports
     content_hash: str = field(default="")
+    marker: str = ""  # the owner marker for this UID in this calendar (domain.ownership)
+    legacy_uid: str = ""  # the UID older versions gave this occurrence (for the migration)
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -93,12 +95,15 @@ class DesiredEvent:
             end=self.content.end,
             summary=self.content.summary,
             content=self.content,
+            marker=self.marker,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class ObservedEvent:
-    """An owned event as a target found it. Targets never return events without our marker."""
+    """An event carrying an owner marker, as a target found it (targets never return events
+    without one). Whether the marker verifies is the engine's check (pipeline.adopt): until
+    then the event is a claim, not ours."""
 
     uid: str
     remote_id: str  # href (CalDAV), file name (folder), event id (Graph)
@@ -112,6 +117,8 @@ class ObservedEvent:
     # Everything the event holds, when the target read it whole this run (for "old -> new"
     # in reports); None when it came from the state store or the target keeps less.
     content: EventContent | None = field(default=None, compare=False)
+    marker: str | None = None  # the X-SYNCSVC-OWNER value (Graph: the owner property)
+    legacy: bool = False  # written by a version with the constant marker (set by the check)
 
     @property
     def drifted(self) -> bool:

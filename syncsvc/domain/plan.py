@@ -95,7 +95,8 @@ class PlanItem:
     semester: str | None = None  # "Våren 2024"
     people: tuple[str, ...] = ()  # e-mails of responsible people, in order of mention
     measures: tuple[int, ...] = ()  # "KNYTTET TIL TILTAK NR"
-    public: bool = False  # SYNLIGGJØRING mentions the "Hva skjer" calendar
+    public: bool = False  # SYNLIGGJØRING clearly puts it in the "Hva skjer" calendar
+    public_topics: bool = False  # ... and its per-date topics too ("Temaoversikt i Hva skjer")
     responsible_text: str = ""  # SAMARBEID/ANSVAR as written
     competence: str = ""  # KOMPETANSE
     visibility: str = ""  # SYNLIGGJØRING

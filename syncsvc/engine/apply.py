@@ -17,12 +17,15 @@ import structlog
 from syncsvc.domain.changes import Change, ChangeKind, ChangeStatus
 from syncsvc.domain.errors import AuthError, ConflictError, TargetError
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
+from syncsvc.domain.ownership import Owner
+from syncsvc.pipeline.adopt import verified
 from syncsvc.pipeline.diff import DELETED, EDITED, CalendarDiff, diff
 from syncsvc.targets.base import BulkTarget, CommitTarget, Target
 
 log = structlog.get_logger(__name__)
 
 GAVE_UP = "changed on the server while syncing (re-read and tried again once)"
+FOREIGN_HOLDS = "an event that is not ours already holds this UID or name; left alone"
 
 
 class Ledger:
@@ -63,11 +66,13 @@ class Apply:
         planned: CalendarDiff,
         ledger: Ledger,
         *,
+        owner: Owner,
         now: datetime,
         delete_past: bool,
         progress: Callable[[int, int], None],
     ) -> None:
         self.target = target
+        self.owner = owner
         self.planned = planned
         self.ledger = ledger
         self.now = now
@@ -101,6 +106,11 @@ class Apply:
         try:
             if self._write_with_retry(change):
                 self.ledger.applied(change)
+            elif change.kind is ChangeKind.CREATE and change.uid not in self.observed:
+                # The UID (or its file name) is held by an event that is not ours: it is
+                # left exactly as it is, and our create failed.
+                log.warning("event.create.foreign", uid=change.uid)
+                self.ledger.failed(change, FOREIGN_HOLDS)
             else:
                 self.conflicts += 1
                 self.ledger.failed(change, GAVE_UP)
@@ -125,7 +135,9 @@ class Apply:
             return True
         except ConflictError as err:
             log.info("event.conflict", uid=uid, error=err.message)
-        fresh = self.target.observe_one(uid)
+        fresh = self._reread(uid)
+        if change.kind is ChangeKind.CREATE and fresh is None:
+            return False  # what holds the UID is not ours: never retried over it
         self._remember(uid, fresh)
         again = self._rediff(uid, fresh)
         if not again:
@@ -141,12 +153,16 @@ class Apply:
         """After a failed write: does the server hold the change after all? None when the
         re-read fails too (then nobody knows until the next run looks)."""
         try:
-            fresh = self.target.observe_one(change.uid)
+            fresh = self._reread(change.uid)
         except TargetError as err:
             log.warning("event.unconfirmed", uid=change.uid, error=err.message)
             return None
         self._remember(change.uid, fresh)
         return not self._rediff(change.uid, fresh)
+
+    def _reread(self, uid: str) -> ObservedEvent | None:
+        """The event as the target holds it now, if it is ours (its marker verifies)."""
+        return verified(self.target.observe_one(uid), self.owner)
 
     def _rediff(self, uid: str, fresh: ObservedEvent | None) -> tuple[Change, ...]:
         wanted = self.planned.desired.get(uid)

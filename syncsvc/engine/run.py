@@ -23,17 +23,20 @@ from structlog.contextvars import bound_contextvars
 from syncsvc.domain.changes import CalendarReport, Outcome, RunReport
 from syncsvc.domain.errors import SyncsvcError, TargetError
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Plan
 from syncsvc.engine.apply import Apply, Ledger
 from syncsvc.engine.calendars import expand_calendars
 from syncsvc.engine.feed import write_feed
 from syncsvc.engine.inputs import load_plan_for, overrides_for, with_override_problems
+from syncsvc.pipeline.adopt import adoptable, sort_claims, with_adoption
 from syncsvc.pipeline.diff import CalendarDiff, diff
 from syncsvc.pipeline.guard import Verdict, check
 from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import CalendarConfig, Settings
 from syncsvc.state.base import RunJournal, TargetState
 from syncsvc.state.memory import MemoryState, NullJournal, ReadOnlyState
+from syncsvc.state.owner_key import owner_key_for
 from syncsvc.targets import registry
 from syncsvc.targets.base import Target
 
@@ -121,11 +124,13 @@ def _run(
         for problem in unmatched:
             log.warning("overrides.unmatched", where=str(problem.where), problem=problem.message)
         calendars = expand_calendars(settings, plan)
+        owner_key = owner_key_for(settings, create=not dry_run)
         desired = desired_events(
             plan,
             calendars,
             overrides,
             domain=settings.sync.domain,
+            owner_key=owner_key,
             timezone=settings.plan.timezone,
         )
         report = RunReport(
@@ -146,7 +151,7 @@ def _run(
         report.calendars = [w.report for w in works]
         journal.begin(report)
         log.info("sync.start", calendars=len(works), dry_run=dry_run, forced=force)
-        engine = _Engine(settings, state, run_id, now, progress, journal)
+        engine = _Engine(settings, state, run_id, now, progress, journal, owner_key)
         try:
             engine.each(works, engine.observe)
             refused = engine.guard(works, force=force)
@@ -177,9 +182,11 @@ class _Engine:
         now: datetime,
         progress: Progress | None,
         journal: RunJournal,
+        owner_key: OwnerKey,
     ) -> None:
         self.settings = settings
         self.journal = journal
+        self.owner_key = owner_key
         self.state = state
         self.run_id = run_id
         self.now = now
@@ -226,17 +233,31 @@ class _Engine:
     def observe(self, work: _Work) -> None:
         name = work.config.name
         work.target = registry.open_target(work.config, self.settings, self.state)
-        observed = work.target.observe()
+        # Only events whose marker verifies for this calendar are ours (pipeline.adopt).
+        claims = sort_claims(work.target.observe(), self.owner_key.for_calendar(name))
+        observed = claims.owned
+        adoption = adoptable(work.desired, claims.legacy)
         known = self.state.get_events(name).keys()
-        work.diff = diff(
+        planned = diff(
             work.desired,
             observed,
             now=self.local_now,
             delete_past=self.settings.sync.delete_past,
             known_uids=frozenset(known),
         )
+        work.diff = with_adoption(planned, adoption)
         work.report.changes = list(work.diff.changes + work.diff.unchanged)
         self._notes(work)
+        if claims.foreign:
+            work.report.notes.append(
+                f"{claims.foreign} event(s) carry a syncsvc marker that is not this calendar's "
+                "(copies made in a calendar client, or another installation's): left alone"
+            )
+        if adoption.left:
+            work.report.notes.append(
+                f"{len(adoption.left)} event(s) written by an older syncsvc are edited or no "
+                "longer in the plan: left alone (docs/IDENTITY.md, Migration)"
+            )
         log.info(
             "calendar.observed",
             owned=len(observed),
@@ -284,6 +305,7 @@ class _Engine:
             target,
             planned,
             ledger,
+            owner=self.owner_key.for_calendar(name),
             now=self.local_now,
             delete_past=self.settings.sync.delete_past,
             progress=lambda done, total: self._progress(work, done, total),

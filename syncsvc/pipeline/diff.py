@@ -20,6 +20,7 @@ EDITED = "edited in calendar: restored"
 DELETED = "deleted in calendar: restored"
 REMOVED = "removed from plan"
 PAST_KEPT = "in the past: kept"
+REPLACED = "replaced by its new identity"  # a migration's delete (pipeline.adopt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syncsvc.pipeline.diff import CalendarDiff
+from syncsvc.pipeline.diff import REPLACED, CalendarDiff
 
 MIN_OWNED = 10
 
@@ -33,8 +33,10 @@ class Verdict:
 
 
 def check(calendar: str, change: CalendarDiff, *, threshold: float, force: bool = False) -> Verdict:
-    owned = len(change.observed)
-    deletes = len(change.deletes)
+    # A migration's delete (pipeline.adopt) comes with the event that replaces it: not a loss.
+    replaced = sum(1 for c in change.deletes if c.reason == REPLACED)
+    owned = len(change.observed) - replaced
+    deletes = len(change.deletes) - replaced
     reason = ""
     if deletes and owned and deletes >= owned:
         reason = "every owned event"

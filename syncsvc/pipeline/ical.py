@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from syncsvc.domain.events import (
     HASH_PROPERTY,
     OWNER_PROPERTY,
-    OWNER_VALUE,
     DesiredEvent,
     EventContent,
     EventStatus,
@@ -49,11 +48,19 @@ def calendar_to_ical(
     refresh: timedelta | None = None,
     url: str | None = None,
     timezone: str | None = None,
+    internal: bool = False,
 ) -> bytes:
     """One VCALENDAR with many VEVENTs (the public feed, single-file export); the calendar
-    properties are described at `icalendar_calendar_to_ical`."""
+    properties are described at `icalendar_calendar_to_ical`. `internal` adds our owner and
+    hash properties; the feed leaves them out (nobody reads them back)."""
     return ical_render.calendar_to_ical(
-        events, name=name, stamp=stamp, refresh=refresh, url=url, timezone=timezone
+        events,
+        name=name,
+        stamp=stamp,
+        refresh=refresh,
+        url=url,
+        timezone=timezone,
+        internal=internal,
     )
 
 
@@ -61,7 +68,7 @@ def icalendar_event_to_ical(event: DesiredEvent, *, sequence: int = 0, stamp: da
     """`event_to_ical` built from icalendar objects."""
     cal = _calendar()
     _add_timezones(cal, [event.content])
-    cal.add_component(_vevent(event, sequence=sequence, stamp=_stamp(stamp)))
+    cal.add_component(_vevent(event, sequence=sequence, stamp=_stamp(stamp), internal=True))
     return bytes(cal.to_ical())
 
 
@@ -73,6 +80,7 @@ def icalendar_calendar_to_ical(
     refresh: timedelta | None = None,
     url: str | None = None,
     timezone: str | None = None,
+    internal: bool = False,
 ) -> bytes:
     """`calendar_to_ical` built from icalendar objects.
 
@@ -97,14 +105,14 @@ def icalendar_calendar_to_ical(
     _add_timezones(cal, [e.content for e in events])
     when = _stamp(stamp)
     for event in sorted(events, key=lambda e: (_sort_key(e.content.start), e.uid)):
-        cal.add_component(_vevent(event, sequence=0, stamp=when))
+        cal.add_component(_vevent(event, sequence=0, stamp=when, internal=internal))
     return bytes(cal.to_ical())
 
 
 def observe_ical(data: bytes, *, remote_id: str, etag: str | None = None) -> ObservedEvent | None:
     """Our event in `data`, or None when it is not ours (no owner marker) or unparseable."""
     vevent = _first_vevent(data)
-    if vevent is None or str(vevent.get(OWNER_PROPERTY, "")) != OWNER_VALUE:
+    if vevent is None or not marker_of(vevent):
         return None
     return observed_from_component(vevent, remote_id=remote_id, etag=etag)
 
@@ -112,7 +120,8 @@ def observe_ical(data: bytes, *, remote_id: str, etag: str | None = None) -> Obs
 def observed_from_component(
     vevent: Component, *, remote_id: str, etag: str | None
 ) -> ObservedEvent | None:
-    """An ObservedEvent from one parsed VEVENT that carries our marker (None if malformed)."""
+    """An ObservedEvent from one parsed VEVENT that carries a marker (None if malformed);
+    whether the marker verifies is the engine's check (pipeline.adopt)."""
     uid = str(vevent.get("UID", "")).strip()
     content = _content(vevent)
     if not uid or content is None:
@@ -133,7 +142,14 @@ def observed_from_component(
         end=content.end,
         summary=content.summary,
         content=content,
+        marker=marker_of(vevent),
     )
+
+
+def marker_of(vevent: Component) -> str | None:
+    """The X-SYNCSVC-OWNER value, or None when the event has none."""
+    value = str(vevent.get(OWNER_PROPERTY, "")).strip()
+    return value or None
 
 
 def content_from_ical(data: bytes) -> EventContent | None:
@@ -147,7 +163,7 @@ def owned_vevents(data: bytes) -> list[Component] | None:
     cal = _parse(data)
     if cal is None:
         return None
-    return [v for v in cal.walk("VEVENT") if str(v.get(OWNER_PROPERTY, "")) == OWNER_VALUE]
+    return [v for v in cal.walk("VEVENT") if marker_of(v)]
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -167,7 +183,7 @@ def _stamp(stamp: datetime) -> datetime:
     return stamp.astimezone(UTC).replace(microsecond=0)
 
 
-def _vevent(event: DesiredEvent, *, sequence: int, stamp: datetime) -> Event:
+def _vevent(event: DesiredEvent, *, sequence: int, stamp: datetime, internal: bool) -> Event:
     from icalendar import Event
 
     content = event.content
@@ -187,8 +203,9 @@ def _vevent(event: DesiredEvent, *, sequence: int, stamp: datetime) -> Event:
         vevent.add("LOCATION", content.location)
     if content.categories:
         vevent.add("CATEGORIES", list(content.categories))
-    vevent.add(OWNER_PROPERTY, OWNER_VALUE)
-    vevent.add(HASH_PROPERTY, event.content_hash)
+    if internal:  # ownership and hash: for our own reading, not for feed subscribers
+        vevent.add(OWNER_PROPERTY, event.marker)
+        vevent.add(HASH_PROPERTY, event.content_hash)
     return vevent
 
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from syncsvc import __version__
-from syncsvc.domain.events import HASH_PROPERTY, OWNER_PROPERTY, OWNER_VALUE, DesiredEvent
+from syncsvc.domain.events import HASH_PROPERTY, OWNER_PROPERTY, DesiredEvent
 
 PRODID = f"-//syncsvc//syncsvc {__version__}//EN"
 BOM = "\ufeff"
@@ -60,6 +60,7 @@ def calendar_to_ical(
     refresh: timedelta | None = None,
     url: str | None = None,
     timezone: str | None = None,
+    internal: bool = False,
 ) -> bytes:
     """One VCALENDAR with many VEVENTs (the public feed, single-file export); the calendar
     properties are those of `ical.calendar_to_ical`, which documents them."""
@@ -69,12 +70,18 @@ def calendar_to_ical(
         _timezones(lines, events)
         stamp_line = _stamp_line(when)
         for event in sorted(events, key=lambda e: (_sort_key(e.content.start), e.uid)):
-            _vevent(lines, event, 0, when, stamp_line)
+            _vevent(lines, event, 0, when, stamp_line, internal=internal)
     except _Unsupported:
         from syncsvc.pipeline import ical
 
         return ical.icalendar_calendar_to_ical(
-            events, name=name, stamp=when, refresh=refresh, url=url, timezone=timezone
+            events,
+            name=name,
+            stamp=when,
+            refresh=refresh,
+            url=url,
+            timezone=timezone,
+            internal=internal,
         )
     lines.append("END:VCALENDAR\r\n")
     return "\r\n".join(lines).encode()
@@ -137,6 +144,8 @@ def _vevent(
     sequence: int,
     stamp: datetime,
     stamp_line: str | None = None,
+    *,
+    internal: bool = True,
 ) -> None:
     content = event.content
     append = lines.append
@@ -157,8 +166,9 @@ def _vevent(
     append("STATUS:" + _text(content.status.value))
     if content.all_day:
         append("TRANSP:TRANSPARENT")  # an all-day plan entry should not block the day
-    append(_prop(HASH_PROPERTY, _text(event.content_hash)))
-    append(f"{OWNER_PROPERTY}:{OWNER_VALUE}")
+    if internal:  # ownership and hash: for our own reading, not for feed subscribers
+        append(_prop(HASH_PROPERTY, _text(event.content_hash)))
+        append(_prop(OWNER_PROPERTY, _text(event.marker)))
     append("END:VEVENT")
 
 

@@ -13,7 +13,9 @@ from datetime import date, datetime
 
 from syncsvc.domain.events import EventContent, EventStatus
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem, Status
+from syncsvc.domain.redact import document_name
 from syncsvc.pipeline.overrides import Adjustments
+from syncsvc.pipeline.public import PersonWords, public_title, public_topic
 
 
 def staff_content(
@@ -53,12 +55,23 @@ def public_content(
     item: PlanItem,
     occ: Occurrence,
     adjust: Adjustments,
+    people: PersonWords,
     start: date | datetime,
     end: date | datetime,
 ) -> EventContent:
-    # Only what the plan marks public, plus override text; never people, notes or measures.
+    """Only what the plan makes public, plus override text; never people, notes, measures.
+
+    The title is the override's public title or the item title cut before any person
+    reference; the per-date topic only when the visibility column publishes topics ("Tema..."),
+    no public title override replaces the text, and the topic names nobody."""
+    if adjust.public_title:
+        summary = clean_line(adjust.public_title)
+    else:
+        title = public_title(clean_line(item.title), people) or "Arrangement"
+        topic = public_topic(clean_line(occ.topic or ""), people, allowed=item.public_topics)
+        summary = summary_of(title, topic)
     return EventContent(
-        summary=summary_of(adjust.public_title or item.title, occ.topic),
+        summary=summary,
         start=start,
         end=end,
         status=EventStatus.TENTATIVE if occ.status is Status.TENTATIVE else EventStatus.CONFIRMED,
@@ -74,8 +87,9 @@ def summary_of(title: str, topic: str | None) -> str:
 
 
 def source_name(plan: Plan) -> str:
-    # The file name only: a line number would change every event when a row is inserted above.
-    return plan.source.rstrip("/").rsplit("/", 1)[-1] if plan.source else ""
+    # The document's name only: a line number would change every event when a row is
+    # inserted above, and a URL's query or user info may hold a secret.
+    return document_name(plan.source) if plan.source else ""
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from syncsvc.domain.errors import ConfigError
 from syncsvc.domain.events import DesiredEvent
+from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Plan, PlanItem, Status
 from syncsvc.pipeline.overrides import Adjustments, Overrides, apply_time
+from syncsvc.pipeline.public import PersonWords
 from syncsvc.pipeline.render import public_content, source_name, staff_content
 from syncsvc.pipeline.selectors import ItemFacts, Selector, parse_selector, unknown_terms
-from syncsvc.pipeline.uid import occurrence_uid
+from syncsvc.pipeline.uid import Identity, legacy_uid
 
 
 class RoutedCalendar(Protocol):
@@ -40,8 +42,9 @@ class RoutedCalendar(Protocol):
 @dataclass(frozen=True, slots=True)
 class _Routed:
     facts: ItemFacts
-    staff: tuple[DesiredEvent, ...]
-    public: tuple[DesiredEvent, ...]
+    # (ordinal, event without calendar identity): each calendar gives them its UIDs.
+    staff: tuple[tuple[int, DesiredEvent], ...]
+    public: tuple[tuple[int, DesiredEvent], ...]
 
 
 def check_selectors(plan: Plan, selectors: Sequence[tuple[RoutedCalendar, Selector]]) -> None:
@@ -72,19 +75,22 @@ def desired_events(
     overrides: Overrides,
     *,
     domain: str,
+    owner_key: OwnerKey,
     timezone: str,
 ) -> dict[str, list[DesiredEvent]]:
     """Events per calendar name (every calendar has an entry, maybe empty).
 
-    Undated and skipped items produce no events. Each occurrence gets one UID, the same in
-    every calendar; its content differs by audience only.
+    Undated and skipped items produce no events. Each occurrence's UID and owner marker are
+    its calendar's own (pipeline.uid); its content differs by audience.
     """
+    identity = Identity(domain, owner_key)
     selectors: list[tuple[RoutedCalendar, Selector]] = [
         (cal, parse_selector(cal.selector, calendar=cal.name)) for cal in calendars
     ]
     check_selectors(plan, selectors)
     tz = ZoneInfo(timezone)
     names = {p.email: p.name for p in plan.people}
+    people = PersonWords.of(plan.people)
     source = source_name(plan)
     routed = [
         r
@@ -92,7 +98,7 @@ def desired_events(
         if item.occurrences
         and (
             r := _route_item(
-                item, overrides.for_item(item.key, item.title), names, source, tz, domain
+                item, overrides.for_item(item.key, item.title), names, people, source, tz
             )
         )
     ]
@@ -102,7 +108,16 @@ def desired_events(
         events: list[DesiredEvent] = []
         for r in routed:
             if selector.matches(r.facts):
-                events.extend(r.public if public else r.staff)
+                for ordinal, event in r.public if public else r.staff:
+                    uid = identity.uid(cal.name, event.item_key, ordinal, public=public)
+                    events.append(
+                        replace(
+                            event,
+                            uid=uid,
+                            marker=identity.marker(cal.name, uid),
+                            legacy_uid=legacy_uid(event.item_key, ordinal, domain),
+                        )
+                    )
         result[cal.name] = events
     return result
 
@@ -111,9 +126,9 @@ def _route_item(
     item: PlanItem,
     adjust: Adjustments,
     names: Mapping[str, str],
+    people: PersonWords,
     source: str,
     tz: ZoneInfo,
-    domain: str,
 ) -> _Routed | None:
     if adjust.skip:
         return None
@@ -123,18 +138,17 @@ def _route_item(
         measures=frozenset(item.measures),
         public=item.public if adjust.public is None else adjust.public,
     )
-    staff: list[DesiredEvent] = []
-    public: list[DesiredEvent] = []
+    staff: list[tuple[int, DesiredEvent]] = []
+    public: list[tuple[int, DesiredEvent]] = []
     for ordinal, occ in enumerate(item.occurrences, start=1):
         if occ.status is Status.CANCELLED:
             continue  # counted all the same, so the other occurrences keep their UIDs
-        uid = occurrence_uid(item.key, ordinal, domain)
         start, end = apply_time(_in_tz(occ.start, tz), _in_tz(occ.end, tz), adjust, tz)
         staff_text = staff_content(item, occ, adjust, names, source, start, end)
-        staff.append(DesiredEvent(uid=uid, content=staff_text, item_key=item.key))
+        staff.append((ordinal, DesiredEvent(uid="", content=staff_text, item_key=item.key)))
         if facts.public:
-            public_text = public_content(item, occ, adjust, start, end)
-            public.append(DesiredEvent(uid=uid, content=public_text, item_key=item.key))
+            public_text = public_content(item, occ, adjust, people, start, end)
+            public.append((ordinal, DesiredEvent(uid="", content=public_text, item_key=item.key)))
     return _Routed(facts, tuple(staff), tuple(public))
 
 

@@ -40,6 +40,7 @@ from syncsvc.plan.document import Cell, Document, Para, Row, clean, slug
 from syncsvc.plan.people import Directory, is_contact_heading, parse_contacts, people_of_cells
 from syncsvc.plan.rowdates import read_row_dates
 from syncsvc.plan.status import combine, might_have_status, take_status
+from syncsvc.plan.visibility import read_visibility
 from syncsvc.plan.years import choose_year, in_school_year, school_year_of, year_in_dates
 
 _ANY_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])")
@@ -200,7 +201,6 @@ def _role_header(row: Row) -> Header | None:
 
 
 _DIGIT = re.compile(r"\d")
-_HVA_SKJER = re.compile(r"hva\W*skjer", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\d.,])\d{1,4}(?![\d.,]\d)")
 
 
@@ -210,8 +210,8 @@ def measures_of(text: str) -> tuple[int, ...]:
 
 
 def is_public(visibility: str) -> bool:
-    """SYNLIGGJØRING mentions the 'Hva skjer' calendar, whatever the quotes and case."""
-    return bool(_HVA_SKJER.search(visibility))
+    """SYNLIGGJØRING clearly puts the item in the 'Hva skjer' calendar (plan.visibility)."""
+    return read_visibility(visibility).public
 
 
 @dataclass
@@ -222,6 +222,7 @@ class _ItemBuilder:
     directory: Directory
     school_year: int | None = None
     keys: dict[str, int] = field(default_factory=dict)
+    taken: dict[str, Where] = field(default_factory=dict)  # key -> the item that has it
     problems: list[Problem] = field(default_factory=list)
     latest: dict[str | None, date] = field(default_factory=dict)  # per semester, for roll-over
     unordered: set[str | None] = field(default_factory=set)  # semesters not in date order
@@ -233,17 +234,36 @@ class _ItemBuilder:
     def problem(self, kind: ProblemKind, sev: Severity, msg: str, where: Where, key: str) -> None:
         self.problems.append(Problem(kind, sev, msg, where, key))
 
-    def key_for(self, raw: _Raw, title: str) -> tuple[str, bool]:
+    def key_for(self, raw: _Raw, title: str, where: Where) -> tuple[str, bool]:
+        """A key no other item has: "x", "x-2", ...; a title whose slug is another item's
+        numbered key ("H7 Dobbel 2" after two "H7 Dobbel") gets the next free number, and the
+        clash is a warning naming both places (else one item would silently replace the
+        other)."""
         base = f"{slug(raw.semester or 'plan')}/{slug(title)}"
         n = self.keys.get(base, 0) + 1
         self.keys[base] = n
-        return (base if n == 1 else f"{base}-{n}"), n > 1
+        key = base if n == 1 else f"{base}-{n}"
+        while key in self.taken:
+            other = self.taken[key]
+            n += 1
+            self.keys[base] = n
+            fresh = f"{base}-{n}"
+            self.problem(
+                ProblemKind.DUPLICATE_ITEM,
+                Severity.WARNING,
+                f"key {key!r} is taken by the item at {other}; this one is {fresh}",
+                where,
+                fresh,
+            )
+            key = fresh
+        self.taken[key] = where
+        return key, n > 1
 
     def item(self, raw: _Raw) -> PlanItem:
         main = raw.rows[0]
         titled = take_status(raw.cell(main, Column.TITLE, main=True), question_mark=main.tentative)
         title = titled.text or raw.cell(main, Column.TITLE, main=True)
-        key, duplicate = self.key_for(raw, title)
+        key, duplicate = self.key_for(raw, title, self.where(raw, main, Column.TITLE))
         status = _row_status(raw, main, titled.status)
         occurrences, reasons, year = self.dated(raw, key, status)
         if not occurrences:
@@ -257,6 +277,16 @@ class _ItemBuilder:
             )
         self.hints(raw, key, year, occurrences)
         people = self.people(raw, key)
+        visibility = read_visibility(raw.joined(Column.VISIBILITY))
+        if visibility.reason:
+            self.problem(
+                ProblemKind.OTHER,
+                Severity.WARNING,
+                f"{visibility.reason}; kept private (write it plainly, or set public in "
+                "the overrides)",
+                self.where(raw, main, Column.VISIBILITY),
+                key,
+            )
         if duplicate:
             self.problem(
                 ProblemKind.DUPLICATE_ITEM,
@@ -274,7 +304,8 @@ class _ItemBuilder:
             semester=raw.semester,
             people=people,
             measures=measures_of(raw.joined(Column.MEASURES)),
-            public=is_public(raw.joined(Column.VISIBILITY)),
+            public=visibility.public,
+            public_topics=visibility.public and visibility.topics,
             responsible_text=raw.joined(Column.RESPONSIBLE),
             competence=raw.joined(Column.COMPETENCE),
             visibility=raw.joined(Column.VISIBILITY),

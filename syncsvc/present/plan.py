@@ -49,6 +49,7 @@ def _item(item: PlanItem) -> dict[str, Any]:
         "people": list(item.people),
         "measures": list(item.measures),
         "public": item.public,
+        "public_topics": item.public_topics,
         "responsible": item.responsible_text,
         "competence": item.competence,
         "visibility": item.visibility,

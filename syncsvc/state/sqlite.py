@@ -103,6 +103,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX runs_outcome ON runs (outcome);
     """,
+    # The owner marker each event carried: targets that answer from memory (CalDAV's sync
+    # token) must hand the engine the marker to verify, not an unmarked event.
+    """
+    ALTER TABLE events ADD COLUMN marker TEXT;
+    """,
 )
 
 
@@ -201,6 +206,7 @@ class SqliteState(RunHistory):
                 sequence=row["sequence"],
                 start=decode_when(row["start"]),
                 end=decode_when(row["end"]),
+                marker=row["marker"],
             )
             for row in rows
         }
@@ -215,7 +221,7 @@ class SqliteState(RunHistory):
             db.execute("DELETE FROM events WHERE calendar = ?", (calendar,))
             db.executemany(
                 "INSERT INTO events (calendar, uid, remote_id, etag, stored_hash, actual_hash,"
-                " sequence, start, end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " sequence, start, end, marker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         calendar,
@@ -227,6 +233,7 @@ class SqliteState(RunHistory):
                         ev.sequence,
                         encode_when(ev.start),
                         encode_when(ev.end),
+                        ev.marker,
                     )
                     for uid, ev in events.items()
                 ],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -74,6 +74,7 @@ class ItemModel(_Strict):
     people: list[str] = []
     measures: list[int] | str = []
     public: bool = False
+    public_topics: bool = False  # the visibility cell also publishes per-date topics
     responsible: str = ""
     competence: str = ""
     visibility: str = ""
@@ -249,8 +250,21 @@ class _Builder:
         problems: list[Problem] = []
         keys: dict[str, int] = {}
         items = []
+        taken: dict[str, Where | None] = {}
         for n, m in enumerate(self.model.items):
-            items.append(self.item(n, m, keys, problems))
+            item = self.item(n, m, keys, problems)
+            if item.key in taken:
+                if m.key:  # two items claim one key: one would silently replace the other
+                    raise PlanError(
+                        f"invalid plan: key {item.key!r} is used by two items: at "
+                        f"{taken[item.key] or 'an earlier item'} and here",
+                        where=item.where,
+                    )
+                while item.key in taken:  # a made-up key that another item has: next free
+                    keys[item.key] = keys.get(item.key, 1) + 1
+                    item = replace(item, key=f"{item.key}-{keys[item.key]}")
+            taken[item.key] = item.where
+            items.append(item)
         if self.model.problems is not None:
             problems = [
                 Problem(
@@ -304,6 +318,7 @@ class _Builder:
             people=people,
             measures=measures,
             public=m.public,
+            public_topics=m.public and m.public_topics,
             responsible_text=m.responsible,
             competence=m.competence,
             visibility=m.visibility,

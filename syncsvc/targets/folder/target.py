@@ -77,9 +77,13 @@ class FolderTarget:
             event = self._read(entry)
             if event is None:
                 continue
-            if event.uid in found:  # two files, one UID: keep the first, say so
-                self.stats.notes.append(f"duplicate UID {event.uid} in {entry}; ignored")
-                continue
+            if event.uid in found:  # two files, one UID: keep the one named after it, say so
+                if entry != file_name(event.uid):
+                    self.stats.notes.append(f"duplicate UID {event.uid} in {entry}; ignored")
+                    continue
+                self.stats.notes.append(
+                    f"duplicate UID {event.uid} in {self._files[event.uid]}; ignored"
+                )
             found[event.uid] = event
             self._files[event.uid] = entry
         return found

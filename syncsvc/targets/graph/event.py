@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncsvc.domain.events import EventContent, EventStatus
+from syncsvc.domain.ownership import LEGACY_MARKER
 from syncsvc.targets.graph.tz import windows_zone, zone_from_graph
 
 # Our property set. Never change it: events written under another GUID are not ours any more.
@@ -21,6 +22,9 @@ PROPERTY_SET = "c47bf14e-871f-44c8-bf18-32a0a3534867"
 UID_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-uid"
 HASH_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-hash"
 SEQUENCE_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-sequence"
+# The keyed owner marker (domain.ownership). Events written before it have only the UID
+# property: they read as the legacy marker and are adopted once (pipeline.adopt).
+OWNER_PROPERTY = f"String {{{PROPERTY_SET}}} Name syncsvc-owner"
 
 # The fields we read back: everything EventContent is built from, and the reminder we manage.
 SELECT = (
@@ -29,7 +33,7 @@ SELECT = (
 )
 EXPAND = (
     f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}' or id eq '{HASH_PROPERTY}'"
-    f" or id eq '{SEQUENCE_PROPERTY}')"
+    f" or id eq '{SEQUENCE_PROPERTY}' or id eq '{OWNER_PROPERTY}')"
 )
 # Fields that Graph validates together: a change to one sends all of them.
 _TIME_FIELDS = ("start", "end", "isAllDay")
@@ -112,6 +116,7 @@ def new_event(
     tz: str,
     *,
     transaction_id: str,
+    marker: str,
     reminder: int | None = None,
 ) -> JSON:
     """The body of a create: content, reminder, the ownership properties, a transactionId."""
@@ -120,6 +125,7 @@ def new_event(
     body["transactionId"] = transaction_id
     body["singleValueExtendedProperties"] = [
         {"id": UID_PROPERTY, "value": uid},
+        {"id": OWNER_PROPERTY, "value": marker},
         *version_properties(content_hash, 0),
     ]
     return body
@@ -150,6 +156,13 @@ def changed_fields(
 
 def properties(event: Mapping[str, Any]) -> tuple[str | None, str | None, int]:
     """(uid, stored hash, sequence) from an event fetched with our `$expand`."""
+    uid, stored, sequence, _ = ownership(event)
+    return uid, stored, sequence
+
+
+def ownership(event: Mapping[str, Any]) -> tuple[str | None, str | None, int, str]:
+    """(uid, stored hash, sequence, owner marker) from an event fetched with our `$expand`;
+    an event with our UID property but no owner property has the legacy marker."""
     found: dict[str, str] = {}
     for prop in event.get("singleValueExtendedProperties") or ():
         # Graph may echo the GUID in another case; the Name part is case-sensitive.
@@ -159,6 +172,7 @@ def properties(event: Mapping[str, Any]) -> tuple[str | None, str | None, int]:
         found.get(UID_PROPERTY.casefold()),
         found.get(HASH_PROPERTY.casefold()),
         int(sequence) if sequence.isdigit() else 0,
+        found.get(OWNER_PROPERTY.casefold()) or LEGACY_MARKER,
     )
 
 

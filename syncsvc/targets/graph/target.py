@@ -249,6 +249,7 @@ class GraphTarget:
             event.content_hash,
             self.tz,
             transaction_id=ge.new_transaction_id(),
+            marker=event.marker,
             reminder=self.reminder,
         )
 
@@ -261,7 +262,7 @@ class GraphTarget:
         }
 
     def _observed(self, raw: Mapping[str, Any]) -> ObservedEvent | None:
-        uid, stored, sequence = ge.properties(raw)
+        uid, stored, sequence, marker = ge.ownership(raw)
         if not uid:  # never trust the filter alone with ownership
             return None
         remote_id = str(raw["id"])
@@ -288,6 +289,7 @@ class GraphTarget:
             sequence=sequence,
             start=start,
             end=end,
+            marker=marker,
         )
 
     def _written(

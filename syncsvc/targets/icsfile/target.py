@@ -17,10 +17,11 @@ from icalendar import Calendar, Component
 
 from syncsvc.atomic import write_atomic
 from syncsvc.domain.errors import ConflictError, TargetError
-from syncsvc.domain.events import OWNER_PROPERTY, OWNER_VALUE, DesiredEvent, ObservedEvent
+from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.pipeline.ical import (
     calendar_to_ical,
     event_to_ical,
+    marker_of,
     observed_from_component,
     vtimezones,
 )
@@ -77,7 +78,7 @@ class IcsFileTarget:
         return {
             str(v.get("UID", "")): v
             for v in cal.subcomponents
-            if v.name == "VEVENT" and str(v.get(OWNER_PROPERTY, "")) == OWNER_VALUE
+            if v.name == "VEVENT" and marker_of(v)
         }
 
     def observe(self) -> Mapping[str, ObservedEvent]:
@@ -96,7 +97,8 @@ class IcsFileTarget:
         return observed_from_component(vevent, remote_id=uid, etag=_etag(vevent))
 
     def create(self, event: DesiredEvent) -> ObservedEvent:
-        if event.uid in self._owned():
+        taken = {str(v.get("UID", "")) for v in self._load().subcomponents if v.name == "VEVENT"}
+        if event.uid in taken:  # ours, or someone's event with that UID: never a second one
             raise ConflictError(f"{event.uid} exists already", calendar=self.name)
         return self._put(event, 0)
 
