@@ -190,7 +190,11 @@ def test_a_users_copy_and_a_foreign_event_with_a_copied_marker_survive(tmp_path:
     assert not [c for c in changes if c["kind"] == "delete"]
     # Re-creating the event the foreign one displaced is a failure, not "create 1".
     assert cal["outcome"] == "failed"
-    assert victim_uid in str(cal["error"])
+    assert "not ours" in str(cal["error"])
+    (create,) = [c for c in changes if c["uid"] == victim_uid]
+    assert create["kind"] == "create"
+    assert create["status"] == "failed"
+    assert "not ours already holds" in create["error"]
     assert report["outcome"] in ("partial", "failed")
     # Everything else stayed exactly as it was.
     for entry, data in before.items():
