@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from typing import Any
 
 import structlog
@@ -34,6 +35,7 @@ from syncsvc.web.public_data import single_event_ics
 from syncsvc.web.public_page import content_security_policy
 
 log = structlog.get_logger(__name__)
+_stdlib_log = logging.getLogger(__name__)
 
 _TEXT = "text/plain; charset=utf-8"
 _CORS = {
@@ -281,4 +283,6 @@ class _Edge:
                 await _text(500, "internal error\n")(scope, receive, sending)
         finally:
             self.ctx.metrics.http(endpoint, status)
-            log.debug("http.request", method=method, endpoint=endpoint, status=status)
+            # structlog runs its processors before the level is known: skip them per request.
+            if _stdlib_log.isEnabledFor(logging.DEBUG):
+                log.debug("http.request", method=method, endpoint=endpoint, status=status)

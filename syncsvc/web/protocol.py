@@ -19,6 +19,7 @@ size) is h11's, which answers 400 and closes; the app adds the rules h11 leaves 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ import structlog
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = structlog.get_logger(__name__)
+# Checked before each per-connection debug line: structlog would run its processors first.
+_debug = logging.getLogger(__name__).isEnabledFor
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,8 @@ class LimitedH11Protocol(H11Protocol):
 
     def _expire(self, reason: str) -> None:
         self._deadline = None
-        log.debug("http.connection_closed", reason=reason)
+        if _debug(logging.DEBUG):
+            log.debug("http.connection_closed", reason=reason)
         if reason == "response_timeout":
             # close() would wait for the client to take what is buffered: drop it instead.
             self.transport.abort()
@@ -139,7 +143,8 @@ class LimitedH11Protocol(H11Protocol):
             ):
                 victim = conn
         target = victim or self
-        log.debug("http.connection_evicted", open=len(self.connections), newest=victim is None)
+        if _debug(logging.DEBUG):
+            log.debug("http.connection_evicted", open=len(self.connections), newest=victim is None)
         target._disarm()
         target.transport.close()
         # Count it as gone now: connection_lost only runs on the next loop turn.
