@@ -144,6 +144,10 @@ class HttpSettings(_Strict):
     # /metrics names calendars (person calendars too): it needs the admin token unless this
     # is set (e.g. when the listener is only reachable from the monitoring network).
     public_metrics: bool = False
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed: then the admin attempt limit counts the real client, and cookies know TLS.
+    # Empty: the TCP peer is the client and the scheme is http.
+    trusted_proxies: tuple[str, ...] = ()
     # Limits on what a client can hold or send (see docs/OPERATIONS.md, "HTTP limits").
     idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)

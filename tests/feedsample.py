@@ -66,6 +66,7 @@ def web_settings(
     token: str | None = "s3cret-token-for-the-web-tests-0123",
     base_url: str | None = None,
     public_metrics: bool = False,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> Settings:
     return Settings(
         sync=SyncSettings(data_dir=str(data_dir), interval_minutes=15),
@@ -75,6 +76,7 @@ def web_settings(
             admin_token=SecretStr(token) if token else None,
             public_base_url=base_url,
             public_metrics=public_metrics,
+            trusted_proxies=trusted_proxies,
         ),
     )
 

@@ -478,3 +478,16 @@ def test_the_connection_cap_fits_under_the_open_file_limit() -> None:
         assert connection_cap(4096, 128) == 1024 - 64 - 128
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_forwarded_clients_count_only_behind_a_trusted_proxy(make: Callable[..., Server]) -> None:
+    def attempt(srv: Server, client: str) -> int:
+        headers = {"Authorization": "Bearer wrong", "X-Forwarded-For": client}
+        return srv.client.get("/admin/status", headers=headers).status_code
+
+    proxied = make(trusted_proxies=("127.0.0.1",))
+    assert [attempt(proxied, "203.0.113.7") for _ in range(11)] == [401] * 10 + [429]
+    assert attempt(proxied, "203.0.113.8") == 401  # another client behind the same proxy
+    # Without a trusted proxy the header is anyone's to send: it changes nothing.
+    direct = make()
+    assert [attempt(direct, f"198.51.100.{n}") for n in range(11)] == [401] * 10 + [429]

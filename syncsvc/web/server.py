@@ -93,7 +93,9 @@ class HttpServer:
             lifespan="off",
             log_config=None,  # our logging: uvicorn's loggers go through structlog (syncsvc.logs)
             access_log=False,
-            proxy_headers=False,  # the peer address is the client the admin limiter counts
+            # The admin limiter counts per client: only a configured proxy may say who that is.
+            proxy_headers=bool(http.trusted_proxies),
+            forwarded_allow_ips=list(http.trusted_proxies) or None,
             server_header=False,
             timeout_keep_alive=max(1, int(http.idle_timeout_seconds)),
             timeout_graceful_shutdown=5,
