@@ -117,6 +117,8 @@ class PersonCalendars(_Strict):
     calendar: str | None = None
     reminder: Reminder = "off"  # graph only
     exclude: tuple[str, ...] = ()  # e-mails without a calendar
+    display_name: str = "Årsplan — {name}"  # {name}: the person's name as the plan writes it
+    color: str = Field(default="#6B4E9B", pattern=r"^#[0-9A-Fa-f]{6}$")
 
 
 class FeedSettings(_Strict):

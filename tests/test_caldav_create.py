@@ -94,3 +94,39 @@ def test_missing_calendar_without_permission_to_create_is_a_clear_error(
     assert cal.error is not None
     assert "calendar not found" in cal.error
     assert not exists(server, path)
+
+
+def test_an_empty_calendar_is_made_with_its_display_name_and_colour(
+    server: DavServer, tmp_path: Path
+) -> None:
+    # Nothing in the plan belongs to this calendar (a person with no events yet): a real run
+    # still makes it, named and coloured as people will see it.
+    path = f"{server.calendar_home}tom-{tmp_path.name}/"
+    config = settings(server, path, tmp_path, create=True)
+    (cal,) = config.calendars
+    named = cal.model_copy(
+        update={
+            "selector": "item:varen-2024/mote-1 and not org",
+            "display_name": "Årsplan — Edel Olsen",
+            "color": "#6B4E9B",
+        }
+    )
+    config = config.model_copy(update={"calendars": (named,)})
+    report = run_sync(config, plan=PLAN, state=MemoryState(), now=NOW)
+    (result,) = report.calendars
+    assert result.outcome is Outcome.OK, result.error
+    assert result.changes == []
+    assert exists(server, path)
+    with server.client() as http:
+        reply = http.request(
+            "PROPFIND",
+            path,
+            content=(
+                b'<propfind xmlns="DAV:" xmlns:I="http://apple.com/ns/ical/"><prop>'
+                b"<displayname/><I:calendar-color/></prop></propfind>"
+            ),
+            headers={"Depth": "0", "Content-Type": "application/xml"},
+        )
+    assert reply.status_code == 207
+    assert "Årsplan — Edel Olsen" in reply.text
+    assert "#6B4E9B" in reply.text.upper()

@@ -361,3 +361,37 @@ def test_dry_run_text_shows_old_and_new_and_what_it_keeps(tmp_path: Path) -> Non
     kept = format_report(run(settings, fewer, dry_run=True, now=august), show_changes=True)
     assert f"  = {spring.occurrences[0].start.isoformat()}" in kept
     assert "      in the past: kept\n" in kept
+
+
+def test_every_calendar_exists_named_and_coloured_even_without_events(tmp_path: Path) -> None:
+    plan = seed_plan()
+    idle = [
+        p for p in plan.people if not any(p.email in i.people for i in plan.items if i.occurrences)
+    ]
+    assert idle, "the seed plan lists someone with no events"
+    run(make_settings(tmp_path))
+    people = tmp_path / "calendars" / "people"
+    for person in idle:
+        folder = people / person.email.split("@")[0].replace(".", "-")
+        assert folder.is_dir()
+        assert not list(folder.glob("*.ics"))
+        assert (folder / "displayname").read_text(encoding="utf-8") == f"Årsplan — {person.name}"
+        assert (folder / "color").read_text(encoding="utf-8") == "#6B4E9B"
+    assert (tmp_path / "calendars" / "org" / "displayname").read_text(encoding="utf-8") == "Årsplan"
+    feed = tmp_path / "calendars" / "hva-skjer" / "displayname"
+    assert feed.read_text(encoding="utf-8") == "Hva skjer"
+    # A dry run makes nothing.
+    other = tmp_path / "dry"
+    run(make_settings(other), dry_run=True)
+    assert not (other / "calendars").exists()
+
+
+def test_configured_display_name_and_colour_win(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    org = settings.calendars[0].model_copy(
+        update={"display_name": "Fylkesbiblioteket – årsplan", "color": "#AA3300"}
+    )
+    run(settings.model_copy(update={"calendars": (org, *settings.calendars[1:])}))
+    folder = tmp_path / "calendars" / "org"
+    assert (folder / "displayname").read_text(encoding="utf-8") == "Fylkesbiblioteket – årsplan"
+    assert (folder / "color").read_text(encoding="utf-8") == "#AA3300"

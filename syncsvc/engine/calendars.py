@@ -23,10 +23,15 @@ from syncsvc.settings import (
     Settings,
 )
 
+ORG_NAME = "Årsplan"
+ORG_COLOR = "#005A70"
+PUBLIC_COLOR = "#1E6B34"
+
 
 def expand_calendars(settings: Settings, plan: Plan) -> list[CalendarConfig]:
-    """`settings.calendars` plus one calendar per person in the plan (when enabled)."""
-    calendars: list[CalendarConfig] = list(settings.calendars)
+    """`settings.calendars` plus one calendar per person in the plan (when enabled), each
+    with the display name and colour people will see."""
+    calendars: list[CalendarConfig] = [_named(settings, c) for c in settings.calendars]
     pc = settings.person_calendars
     if not pc.enabled:
         return calendars
@@ -46,6 +51,24 @@ def expand_calendars(settings: Settings, plan: Plan) -> list[CalendarConfig]:
     return calendars
 
 
+def _named(settings: Settings, cal: CalendarConfig) -> CalendarConfig:
+    """Fill in the display name and colour a calendar config leaves open."""
+    if cal.display_name and cal.color:
+        return cal
+    if cal.audience == "public":
+        name, color = (
+            settings.feed.title if cal.name == settings.feed.calendar else cal.name,
+            PUBLIC_COLOR,
+        )
+    elif cal.selector.strip() == "org":
+        name, color = ORG_NAME, ORG_COLOR
+    else:
+        name, color = f"{ORG_NAME} — {cal.name}", ORG_COLOR
+    return cal.model_copy(
+        update={"display_name": cal.display_name or name, "color": cal.color or color}
+    )
+
+
 def person_slug(email: str) -> str:
     """The e-mail local part made safe for names and paths: "linda.m.tindholm"."""
     return _ascii_slug(email.split("@", 1)[0]) or "person"
@@ -61,14 +84,25 @@ def _person_calendar(settings: Settings, person: Person) -> CalendarConfig:
     }
     raw = {**safe, "first_name": person.first_name}
     name, selector = pc.name.format(**safe), f"person:{email}"
+    shown = _display(pc.display_name, person)
     try:
         if pc.target == "folder":
             return FolderCalendar(
-                target="folder", path=pc.path.format(**safe), name=name, selector=selector
+                target="folder",
+                path=pc.path.format(**safe),
+                name=name,
+                selector=selector,
+                display_name=shown,
+                color=pc.color,
             )
         if pc.target == "ics-file":
             return IcsFileCalendar(
-                target="ics-file", path=pc.path.format(**safe), name=name, selector=selector
+                target="ics-file",
+                path=pc.path.format(**safe),
+                name=name,
+                selector=selector,
+                display_name=shown,
+                color=pc.color,
             )
         if pc.target == "caldav":
             if not pc.server or not pc.url or pc.server not in settings.servers:
@@ -81,6 +115,8 @@ def _person_calendar(settings: Settings, person: Person) -> CalendarConfig:
                 url=pc.url.format(**raw),
                 name=name,
                 selector=selector,
+                display_name=shown,
+                color=pc.color,
             )
         calendar = pc.calendar.format(**raw) if pc.calendar else None
         return GraphCalendar(
@@ -95,6 +131,13 @@ def _person_calendar(settings: Settings, person: Person) -> CalendarConfig:
         # ValidationError is a ValueError: a template that yields an invalid name
         detail = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err)
         raise ConfigError(f"person_calendars: bad template for {email}: {detail}") from None
+
+
+def _display(template: str, person: Person) -> str:
+    try:
+        return template.format(name=person.name, email=person.email, first_name=person.first_name)
+    except (KeyError, IndexError, ValueError) as err:
+        raise ConfigError(f"person_calendars.display_name: bad template: {err}") from None
 
 
 def _ascii_slug(text: str) -> str:

@@ -38,7 +38,7 @@ from syncsvc.state.base import RunJournal, TargetState
 from syncsvc.state.memory import MemoryState, NullJournal, ReadOnlyState
 from syncsvc.state.owner_key import owner_key_for
 from syncsvc.targets import registry
-from syncsvc.targets.base import Target
+from syncsvc.targets.base import CreatingTarget, Target
 
 log = structlog.get_logger(__name__)
 
@@ -311,6 +311,10 @@ class _Engine:
             progress=lambda done, total: self._progress(work, done, total),
         )
         try:
+            if isinstance(target, CreatingTarget):
+                # Every configured calendar exists after a real run, empty or not (a person
+                # with nothing in the plan yet still finds their calendar).
+                target.ensure_calendar()
             step.run()
         finally:
             work.report.changes = ledger.changes() + list(planned.unchanged)

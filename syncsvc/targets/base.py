@@ -77,3 +77,10 @@ class CommitTarget(Protocol):
     leaves the data as written."""
 
     def commit(self) -> None: ...
+
+
+@runtime_checkable
+class CreatingTarget(Protocol):
+    """A target that can make its calendar exist before (or without) any event."""
+
+    def ensure_calendar(self) -> None: ...

@@ -21,3 +21,7 @@ class CalendarBase(Strict):
     selector: Selector = "org"
     audience: Literal["staff", "public"] = "staff"
     delete_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # What people see as the calendar's name and colour (CalDAV on creation, vdir metadata).
+    # Defaults come from engine.calendars: "Årsplan", "Årsplan — <person>", the feed title.
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$")

@@ -61,10 +61,12 @@ class CalDAVTarget:
         use_sync_collection: bool = True,
         create_missing: bool = False,
         displayname: str | None = None,
+        color: str | None = None,
     ) -> None:
         self.name = name
         self._create_missing = create_missing
         self._displayname = displayname or name
+        self._color = color
         self._missing = False  # the collection does not exist (yet): made on the first write
         self.stats: TargetStats = http.stats
         self._http = http
@@ -239,8 +241,13 @@ class CalDAVTarget:
             self._path = urlsplit(self._url).path
         return reply
 
+    def ensure_calendar(self) -> None:
+        """Create the missing collection (when allowed) even with nothing to write into it."""
+        if self._missing:
+            self._make_calendar()
+
     def _make_calendar(self) -> None:
-        reply = self._collection("MKCALENDAR", xml.mkcalendar(self._displayname))
+        reply = self._collection("MKCALENDAR", xml.mkcalendar(self._displayname, self._color))
         # It exists after all (made meanwhile by someone else): 405, or Cyrus's 403 naming
         # DAV:resource-must-be-null. Fine.
         named = xml.precondition(reply.content) or ("", None)
@@ -493,5 +500,6 @@ def open_target(calendar: CalDAVCalendar, settings: Settings, state: TargetState
         calendar_url=url,
         state=state,
         create_missing=server.create_calendars,
-        displayname=calendar.name,
+        displayname=calendar.display_name,
+        color=calendar.color,
     )

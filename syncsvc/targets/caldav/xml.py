@@ -23,11 +23,17 @@ def sync_collection(token: str | None) -> bytes:
     ).encode()
 
 
-def mkcalendar(displayname: str) -> bytes:
-    """RFC 4791 MKCALENDAR body: a calendar for events, with a display name."""
+def mkcalendar(displayname: str, color: str | None = None) -> bytes:
+    """RFC 4791 MKCALENDAR body: a calendar for events, with a display name and (Apple's
+    calendar-color, which Thunderbird, DAVx5 and Nextcloud read too) a colour."""
+    shade = (
+        f'<I:calendar-color xmlns:I="http://apple.com/ns/ical/">{escape(color)}</I:calendar-color>'
+        if color
+        else ""
+    )
     return (
         f"{_HEAD}<C:mkcalendar {_NS}><D:set><D:prop>"
-        f"<D:displayname>{escape(displayname)}</D:displayname>"
+        f"<D:displayname>{escape(displayname)}</D:displayname>{shade}"
         '<C:supported-calendar-component-set><C:comp name="VEVENT"/>'
         "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"
     ).encode()

@@ -49,10 +49,13 @@ def etag_of(data: bytes) -> str:
 
 
 class FolderTarget:
-    def __init__(self, name: str, path: Path, *, displayname: str | None = None) -> None:
+    def __init__(
+        self, name: str, path: Path, *, displayname: str | None = None, color: str | None = None
+    ) -> None:
         self.name = name
         self.path = path
         self.displayname = displayname or name
+        self.color = color
         self.stats = TargetStats()
         self._files: dict[str, str] = {}  # uid -> file name, from the last observe
 
@@ -175,12 +178,18 @@ class FolderTarget:
     def _observed(self, event: DesiredEvent, entry: str, data: bytes, seq: int) -> ObservedEvent:
         return event.written(entry, etag_of(data), seq)
 
+    def ensure_calendar(self) -> None:
+        """The folder exists (a person with no events still gets an empty calendar)."""
+        self._ensure_dir()
+
     def _ensure_dir(self) -> None:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            meta = self.path / "displayname"
-            if not meta.exists():
-                meta.write_text(self.displayname, encoding="utf-8")
+            # vdir metadata (as vdirsyncer and khal read it); set once, so a rename by hand
+            # in a client that writes these files is kept.
+            for meta, value in (("displayname", self.displayname), ("color", self.color)):
+                if value and not (self.path / meta).exists():
+                    (self.path / meta).write_text(value, encoding="utf-8")
         except OSError as err:
             raise TargetError(
                 f"cannot create {self.path}: {err.strerror}", calendar=self.name
@@ -218,4 +227,9 @@ def open_target(calendar: object, settings: Settings, state: TargetState) -> Fol
     from syncsvc.targets.folder.config import FolderCalendar
 
     assert isinstance(calendar, FolderCalendar)
-    return FolderTarget(calendar.name, settings.data_path(calendar.path))
+    return FolderTarget(
+        calendar.name,
+        settings.data_path(calendar.path),
+        displayname=calendar.display_name,
+        color=calendar.color,
+    )

@@ -37,9 +37,10 @@ def _etag(vevent: Component) -> str:
 
 
 class IcsFileTarget:
-    def __init__(self, name: str, path: Path) -> None:
+    def __init__(self, name: str, path: Path, *, displayname: str | None = None) -> None:
         self.name = name
         self.path = path
+        self.displayname = displayname or name
         self.stats = TargetStats()
         self._cal: Calendar | None = None
         self._disk_hash: str | None = None  # hash of the file as read; None: no file
@@ -69,7 +70,7 @@ class IcsFileTarget:
             self._cal = parsed
         else:
             self._cal = Calendar.from_ical(
-                calendar_to_ical([], name=self.name, stamp=datetime.now(UTC))
+                calendar_to_ical([], name=self.displayname, stamp=datetime.now(UTC))
             )
         return self._cal
 
@@ -137,6 +138,12 @@ class IcsFileTarget:
             ) from None
         self._dirty = False
 
+    def ensure_calendar(self) -> None:
+        """The file exists, empty when no event belongs in it."""
+        if not self.path.exists():
+            self._load()
+            self._dirty = True
+
     def close(self) -> None:
         # The engine commits first; callers that only close still get their writes stored.
         self.commit()
@@ -180,4 +187,6 @@ def open_target(calendar: object, settings: Settings, state: TargetState) -> Ics
     from syncsvc.targets.icsfile.config import IcsFileCalendar
 
     assert isinstance(calendar, IcsFileCalendar)
-    return IcsFileTarget(calendar.name, settings.data_path(calendar.path))
+    return IcsFileTarget(
+        calendar.name, settings.data_path(calendar.path), displayname=calendar.display_name
+    )
