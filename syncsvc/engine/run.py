@@ -29,11 +29,12 @@ from syncsvc.engine.apply import Apply, Ledger
 from syncsvc.engine.calendars import expand_calendars
 from syncsvc.engine.feed import write_feed
 from syncsvc.engine.inputs import load_plan_for, overrides_for, with_override_problems
+from syncsvc.logs import REDACTOR
 from syncsvc.pipeline.adopt import adoptable, sort_claims, with_adoption
 from syncsvc.pipeline.diff import CalendarDiff, diff
 from syncsvc.pipeline.guard import Verdict, check
 from syncsvc.pipeline.route import desired_events
-from syncsvc.settings import CalendarConfig, Settings
+from syncsvc.settings import CalendarConfig, Settings, secret_values
 from syncsvc.state.base import RunJournal, TargetState
 from syncsvc.state.memory import MemoryState, NullJournal, ReadOnlyState
 from syncsvc.state.owner_key import owner_key_for
@@ -125,6 +126,7 @@ def _run(
             log.warning("overrides.unmatched", where=str(problem.where), problem=problem.message)
         calendars = expand_calendars(settings, plan)
         owner_key = owner_key_for(settings, create=not dry_run)
+        REDACTOR.add(secret_values(settings))  # also when called as a library
         desired = desired_events(
             plan,
             calendars,
@@ -213,7 +215,7 @@ class _Engine:
             except TargetError as err:
                 log.error("calendar.failed", error=str(err))
                 work.report.outcome = Outcome.FAILED
-                work.report.error = err.message
+                work.report.error = REDACTOR.text(err.message)  # servers may echo secrets
             finally:
                 work.report.duration_seconds += time.monotonic() - began
                 if work.target is not None:
@@ -359,4 +361,4 @@ def _feed(
         for w in works:
             if w.config.name == settings.feed.calendar:
                 w.report.outcome = Outcome.FAILED
-                w.report.error = f"cannot write the public feed: {err}"
+                w.report.error = REDACTOR.text(f"cannot write the public feed: {err}")

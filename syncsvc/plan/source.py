@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from syncsvc.atomic import write_atomic
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import Problem, ProblemKind, Severity
+from syncsvc.domain.redact import public_location, url_secrets
 
 if TYPE_CHECKING:
     import httpx
@@ -104,7 +105,7 @@ def read_source(
         if scheme not in ("http", "https"):
             raise PlanError(
                 f"unsupported URL scheme {scheme!r}: only http and https plan URLs are read",
-                where=Where(location),
+                where=Where(public_location(location)),
             )
         return _fetch_url(location, max_bytes, timeout_seconds, cache_dir, transport)
     path = Path(location).expanduser()
@@ -126,6 +127,22 @@ def read_source(
     return Fetched(data, str(path))
 
 
+def _url_id(url: str) -> str:
+    """What the cache keeps of a URL: a hash (the URL itself may hold credentials)."""
+    return "sha256:" + hashlib.sha256(url.encode()).hexdigest()
+
+
+_ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def _scrub(text: str, url: str) -> str:
+    """`text` (an HTTP library's message) without the URL's secrets or any URL's user info
+    and query: redirect targets can carry tokens too."""
+    for secret in url_secrets(url):
+        text = text.replace(secret, "***")
+    return _ANY_URL.sub(lambda m: public_location(m.group()), text)
+
+
 def _cache_paths(cache_dir: Path, url: str) -> tuple[Path, Path]:
     digest = hashlib.sha256(url.encode()).hexdigest()[:24]
     return cache_dir / f"{digest}.body", cache_dir / f"{digest}.json"
@@ -137,7 +154,7 @@ def _load_cache(cache_dir: Path | None, url: str) -> tuple[bytes, dict[str, str]
     body, meta = _cache_paths(cache_dir, url)
     try:
         validators = json.loads(meta.read_text("utf-8"))
-        if not isinstance(validators, dict) or validators.get("url") != url:
+        if not isinstance(validators, dict) or validators.get("url") != _url_id(url):
             return None
         return body.read_bytes(), {str(k): str(v) for k, v in validators.items()}
     except (OSError, ValueError):
@@ -151,7 +168,7 @@ def _store_cache(cache_dir: Path | None, url: str, data: bytes, validators: dict
         cache_dir.mkdir(parents=True, exist_ok=True)
         body, meta = _cache_paths(cache_dir, url)
         write_atomic(body, data)
-        write_atomic(meta, json.dumps({"url": url, **validators}).encode())
+        write_atomic(meta, json.dumps({"url": _url_id(url), **validators}).encode())
     except OSError:
         pass  # the cache only saves bandwidth; failing to write it is not an error
 
@@ -168,7 +185,9 @@ def _fetch_url(
 
     from syncsvc.plan.netguard import AddressRefused, FetchStopped, GuardedBackend
 
-    where = Where(url)
+    # Only the request itself sees the full URL: user info and query may be credentials.
+    shown = public_location(url)
+    where = Where(shown)
     cached = _load_cache(cache_dir, url)
     headers = {"Accept": "*/*", "User-Agent": "syncsvc-plan-reader"}
     if cached:
@@ -198,7 +217,7 @@ def _fetch_url(
             if response.status_code == 304 and cached:
                 return Fetched(
                     cached[0],
-                    url,
+                    shown,
                     cached[1].get("content-type"),
                     {"etag": cached[1].get("etag", ""), "http": "304 (cached body)"},
                 )
@@ -226,8 +245,8 @@ def _fetch_url(
             }
     except AddressRefused as err:
         raise PlanError(
-            f"refused to connect: {err}; a plan download may reach loopback, private or"
-            " link-local addresses only when the configured plan URL is one itself",
+            f"refused to connect: {_scrub(str(err), url)}; a plan download may reach loopback,"
+            " private or link-local addresses only when the configured plan URL is one itself",
             where=where,
         ) from None
     except FetchStopped as err:
@@ -235,13 +254,17 @@ def _fetch_url(
     except httpx.TooManyRedirects as err:
         raise PlanError(f"more than {MAX_REDIRECTS} redirects", where=where) from err
     except httpx.UnsupportedProtocol as err:
-        raise PlanError(f"redirected to an unsupported URL: {err}", where=where) from err
+        raise PlanError(
+            f"redirected to an unsupported URL: {_scrub(str(err), url)}", where=where
+        ) from err
     except httpx.TimeoutException as err:
         raise PlanError(f"timed out after {timeout:g} s", where=where) from err
     except httpx.HTTPError as err:
-        raise PlanError(f"could not fetch: {type(err).__name__}: {err}", where=where) from err
+        raise PlanError(
+            f"could not fetch: {type(err).__name__}: {_scrub(str(err), url)}", where=where
+        ) from err
     _store_cache(cache_dir, url, data, validators)
     extra = {"http": "200"}
     if "etag" in validators:
         extra["etag"] = validators["etag"]
-    return Fetched(data, url, validators.get("content-type"), extra)
+    return Fetched(data, shown, validators.get("content-type"), extra)

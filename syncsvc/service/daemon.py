@@ -27,7 +27,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syncsvc.domain.changes import RunReport
 from syncsvc.domain.errors import ConfigError, PlanError, SyncsvcError
 from syncsvc.domain.plan import Plan
+from syncsvc.domain.redact import public_location
 from syncsvc.engine.inputs import overrides_for, with_override_problems
+from syncsvc.logs import REDACTOR
 from syncsvc.plan import netguard
 from syncsvc.plan.source import is_url, read_source
 from syncsvc.settings import Settings
@@ -345,7 +347,7 @@ def run_daemon(
             "daemon started",
             http=f"http://{http_address[0]}:{http_address[1]}" if http_address else None,
             schedule=settings.sync.cron or f"every {settings.sync.interval_minutes:g} min",
-            plan=settings.plan_location(),
+            plan=public_location(settings.plan_location()),
             plan_watch_seconds=every,
             state=str(store.path),
         )
@@ -398,7 +400,7 @@ def _run_and_record(
             report = sync(settings, plan=plan, state=store, run_id=run_id, force=force)
         except SyncsvcError as err:
             # PlanError and friends: recorded as a failed run; the next trigger tries again.
-            report = RunReport(run_id=run_id, started=started, error=str(err))
+            report = RunReport(run_id=run_id, started=started, error=REDACTOR.text(str(err)))
         except Exception as err:
             log.exception("sync.crashed")
             report = RunReport(
