@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from typing import Any
 
 import structlog
@@ -258,6 +259,7 @@ class _Edge:
         endpoint = self._endpoint(path)
         status = 500
         started = False
+        began = time.perf_counter()
 
         async def sending(message: Message) -> None:
             nonlocal status, started
@@ -282,7 +284,7 @@ class _Edge:
             if not started:
                 await _text(500, "internal error\n")(scope, receive, sending)
         finally:
-            self.ctx.metrics.http(endpoint, status)
+            self.ctx.metrics.http(endpoint, status, time.perf_counter() - began)
             # structlog runs its processors before the level is known: skip them per request.
             if _stdlib_log.isEnabledFor(logging.DEBUG):
                 log.debug("http.request", method=method, endpoint=endpoint, status=status)

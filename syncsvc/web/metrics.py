@@ -1,201 +1,180 @@
-"""Prometheus metrics, hand-written in the text exposition format (version 0.0.4).
+"""Prometheus metrics with prometheus_client: counters since the process started, gauges for
+the last real (not dry) run, histograms of run and HTTP request durations.
 
-Counters count since the process started (Prometheus handles resets); gauges describe the last
-real (not dry) run. A few series are small enough that a client library would add more than
-it saves.
+One registry per `Metrics` (not the library's global one), so tests and embedders can hold
+several; `render()` is the text exposition `/metrics` serves.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from syncsvc import __version__
 from syncsvc.domain.changes import WRITES, ChangeKind, RunReport
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# The 0.0.4 text format: every Prometheus (2.x included) reads it, and our names need nothing
+# newer. generate_latest() writes exactly that for these names.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+# `_created` series double the output and no dashboard of ours reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
-Labels = tuple[tuple[str, str], ...]
-
-
-@dataclass
-class _Family:
-    name: str
-    kind: str  # "counter" | "gauge"
-    help: str
-    values: dict[Labels, float] = field(default_factory=dict)
+RUN_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
 
 
 class Metrics:
-    """Thread-safe registry of the daemon's series; `render()` gives the exposition text."""
+    """The daemon's series. Label names are listed in alphabetical order, which is the order
+    the exposition shows them in."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._families: dict[str, _Family] = {}
-        self._declare("syncsvc_build_info", "gauge", "Build information.")
-        self._set("syncsvc_build_info", 1, version=__version__)
-        self._declare("syncsvc_runs_total", "counter", "Sync runs by outcome.")
-        self._declare(
-            "syncsvc_run_errors_total", "counter", "Runs that failed before any calendar."
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        Gauge("syncsvc_build_info", "Build information.", ["version"], registry=r).labels(
+            __version__
+        ).set(1)
+        self.runs = Counter(
+            "syncsvc_runs", "Sync runs by outcome.", ["dry_run", "outcome"], registry=r
         )
-        self._declare("syncsvc_sync_running", "gauge", "1 while a sync runs.")
-        self._set("syncsvc_sync_running", 0)
-        self._declare(
-            "syncsvc_last_run_duration_seconds", "gauge", "Duration of the last sync run."
+        self.run_errors = Counter(
+            "syncsvc_run_errors", "Runs that failed before any calendar.", registry=r
         )
-        self._declare(
-            "syncsvc_last_run_timestamp_seconds", "gauge", "When the last sync run finished."
+        self.sync_running = Gauge("syncsvc_sync_running", "1 while a sync runs.", registry=r)
+        self.run_duration = Histogram(
+            "syncsvc_run_duration_seconds",
+            "Duration of real sync runs.",
+            buckets=RUN_BUCKETS,
+            registry=r,
         )
-        self._declare(
-            "syncsvc_last_success_timestamp_seconds", "gauge", "When the last ok sync run finished."
+        self.last_duration = Gauge(
+            "syncsvc_last_run_duration_seconds", "Duration of the last sync run.", registry=r
         )
-        self._declare(
-            "syncsvc_changes_total", "counter", "Event changes applied, by calendar and kind."
+        self.last_run = Gauge(
+            "syncsvc_last_run_timestamp_seconds", "When the last sync run finished.", registry=r
         )
-        self._declare(
-            "syncsvc_change_failures_total", "counter", "Event changes that failed, by kind."
+        self.last_success = Gauge(
+            "syncsvc_last_success_timestamp_seconds",
+            "When the last ok sync run finished.",
+            registry=r,
         )
-        self._declare(
+        self.changes = Counter(
+            "syncsvc_changes",
+            "Event changes applied, and events found unchanged, by calendar and kind.",
+            ["calendar", "kind"],
+            registry=r,
+        )
+        self.change_failures = Counter(
+            "syncsvc_change_failures",
+            "Event changes that failed, by calendar and kind.",
+            ["calendar", "kind"],
+            registry=r,
+        )
+        self.last_changes = Gauge(
             "syncsvc_last_run_changes",
-            "gauge",
             "The last run's planned changes by calendar, kind and status (applied, failed,"
             " not_attempted): the counts `status` shows.",
+            ["calendar", "kind", "status"],
+            registry=r,
         )
-        self._declare("syncsvc_calendar_errors_total", "counter", "Calendar sync failures.")
-        self._declare(
-            "syncsvc_calendar_up", "gauge", "1 if the calendar's last sync succeeded, else 0."
+        self.calendar_errors = Counter(
+            "syncsvc_calendar_errors", "Calendar sync failures.", ["calendar"], registry=r
         )
-        self._declare("syncsvc_requests_total", "counter", "Requests to calendar servers.")
-        self._declare("syncsvc_plan_items", "gauge", "Items in the plan at the last run.")
-        self._declare("syncsvc_plan_undated_items", "gauge", "Plan items without a usable date.")
-        self._declare("syncsvc_plan_problems", "gauge", "Problems found in the plan.")
-        self._declare(
-            "syncsvc_http_requests_total", "counter", "HTTP answers by endpoint and code."
+        self.calendar_up = Gauge(
+            "syncsvc_calendar_up",
+            "1 if the calendar's last sync succeeded, else 0.",
+            ["calendar"],
+            registry=r,
         )
-        self._declare("syncsvc_sync_triggers_total", "counter", "Sync triggers by reason.")
+        self.requests = Counter(
+            "syncsvc_requests", "Requests to calendar servers.", ["calendar"], registry=r
+        )
+        self.plan_items = Gauge(
+            "syncsvc_plan_items", "Items in the plan at the last run.", registry=r
+        )
+        self.plan_undated = Gauge(
+            "syncsvc_plan_undated_items", "Plan items without a usable date.", registry=r
+        )
+        self.plan_problems = Gauge(
+            "syncsvc_plan_problems", "Problems found in the plan.", registry=r
+        )
+        self.http_requests = Counter(
+            "syncsvc_http_requests",
+            "HTTP answers by endpoint and code.",
+            ["code", "endpoint"],
+            registry=r,
+        )
+        self.http_duration = Histogram(
+            "syncsvc_http_request_duration_seconds",
+            "Time to answer HTTP requests, by endpoint.",
+            ["endpoint"],
+            buckets=HTTP_BUCKETS,
+            registry=r,
+        )
+        self.triggers = Counter(
+            "syncsvc_sync_triggers", "Sync triggers by reason.", ["reason"], registry=r
+        )
 
     # --- recording -------------------------------------------------------------------------
     def observe_run(self, report: RunReport) -> None:
         finished = report.finished or report.started
-        with self._lock:
-            self._inc("syncsvc_runs_total", outcome=report.outcome, dry_run=_b(report.dry_run))
-            if report.dry_run:
-                return
-            if report.error:
-                self._inc("syncsvc_run_errors_total")
-            self._put(
-                "syncsvc_last_run_duration_seconds",
-                (finished - report.started).total_seconds(),
-            )
-            self._put("syncsvc_last_run_timestamp_seconds", finished.timestamp())
-            if report.outcome == "ok":
-                self._put("syncsvc_last_success_timestamp_seconds", finished.timestamp())
-            if not report.error:
-                self._put("syncsvc_plan_items", report.plan_items)
-                self._put("syncsvc_plan_undated_items", report.plan_undated)
-                self._put("syncsvc_plan_problems", report.plan_problems)
-            for cal in report.calendars:
-                tally = cal.tally
-                for kind in ChangeKind:
-                    # Touch every kind so the series exist from the first run (rate() needs it).
-                    self._inc(
-                        "syncsvc_changes_total",
-                        tally.applied.get(kind),
-                        calendar=cal.name,
-                        kind=kind.value,
-                    )
-                for kind in WRITES:
-                    self._inc(
-                        "syncsvc_change_failures_total",
-                        tally.failed.get(kind),
-                        calendar=cal.name,
-                        kind=kind.value,
-                    )
-                    for status, counts in (
-                        ("applied", tally.applied),
-                        ("failed", tally.failed),
-                        ("not_attempted", tally.not_attempted),
-                    ):
-                        self._put(
-                            "syncsvc_last_run_changes",
-                            counts.get(kind),
-                            calendar=cal.name,
-                            kind=kind.value,
-                            status=status,
-                        )
-                self._inc("syncsvc_requests_total", cal.requests, calendar=cal.name)
-                failed = cal.error is not None
-                self._inc("syncsvc_calendar_errors_total", int(failed), calendar=cal.name)
-                self._put("syncsvc_calendar_up", 0 if failed else 1, calendar=cal.name)
+        self.runs.labels(_b(report.dry_run), report.outcome).inc()
+        if report.dry_run:
+            return
+        if report.error:
+            self.run_errors.inc()
+        seconds = (finished - report.started).total_seconds()
+        self.run_duration.observe(seconds)
+        self.last_duration.set(seconds)
+        self.last_run.set(finished.timestamp())
+        if report.outcome == "ok":
+            self.last_success.set(finished.timestamp())
+        if not report.error:
+            self.plan_items.set(report.plan_items)
+            self.plan_undated.set(report.plan_undated)
+            self.plan_problems.set(report.plan_problems)
+        for cal in report.calendars:
+            tally = cal.tally
+            for kind in WRITES:
+                # inc(0) too: every series exists from the first run (rate() needs it).
+                self.changes.labels(cal.name, kind.value).inc(tally.applied.get(kind))
+                self.change_failures.labels(cal.name, kind.value).inc(tally.failed.get(kind))
+                for status, counts in (
+                    ("applied", tally.applied),
+                    ("failed", tally.failed),
+                    ("not_attempted", tally.not_attempted),
+                ):
+                    self.last_changes.labels(cal.name, kind.value, status).set(counts.get(kind))
+            self.changes.labels(cal.name, ChangeKind.UNCHANGED.value).inc(tally.unchanged)
+            self.requests.labels(cal.name).inc(cal.requests)
+            failed = cal.error is not None
+            self.calendar_errors.labels(cal.name).inc(int(failed))
+            self.calendar_up.labels(cal.name).set(0 if failed else 1)
 
     def unfinished(self, *, dry_run: bool) -> None:
         """A run found in the history that its (earlier) process never finished."""
-        with self._lock:
-            self._inc("syncsvc_runs_total", outcome="unfinished", dry_run=_b(dry_run))
+        self.runs.labels(_b(dry_run), "unfinished").inc()
 
     def running(self, on: bool) -> None:
-        with self._lock:
-            self._put("syncsvc_sync_running", int(on))
+        self.sync_running.set(int(on))
 
     def trigger(self, reason: str) -> None:
-        with self._lock:
-            self._inc("syncsvc_sync_triggers_total", reason=reason)
+        self.triggers.labels(reason).inc()
 
-    def http(self, endpoint: str, code: int) -> None:
-        with self._lock:
-            self._inc("syncsvc_http_requests_total", endpoint=endpoint, code=str(code))
+    def http(self, endpoint: str, code: int, seconds: float | None = None) -> None:
+        self.http_requests.labels(str(code), endpoint).inc()
+        if seconds is not None:
+            self.http_duration.labels(endpoint).observe(seconds)
 
     # --- exposition ------------------------------------------------------------------------
     def render(self) -> str:
-        with self._lock:
-            families = [
-                (f.name, f.kind, f.help, sorted(f.values.items())) for f in self._families.values()
-            ]
-        out: list[str] = []
-        for name, kind, help_text, values in families:
-            out.append(f"# HELP {name} {_escape_help(help_text)}")
-            out.append(f"# TYPE {name} {kind}")
-            out.extend(f"{name}{_labels(labels)} {_number(v)}" for labels, v in values)
-        return "\n".join(out) + "\n"
-
-    # --- internals (callers hold the lock) -----------------------------------------------
-    def _declare(self, name: str, kind: str, help_text: str) -> None:
-        self._families[name] = _Family(name, kind, help_text)
-
-    def _set(self, name: str, value: float, **labels: str) -> None:
-        self._families[name].values[_key(labels)] = value
-
-    _put = _set
-
-    def _inc(self, name: str, by: float = 1, **labels: str) -> None:
-        values = self._families[name].values
-        key = _key(labels)
-        values[key] = values.get(key, 0) + by
+        return generate_latest(self.registry).decode()
 
 
 def _b(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _key(labels: dict[str, str]) -> Labels:
-    return tuple(sorted(labels.items()))
-
-
-def _labels(labels: Iterable[tuple[str, str]]) -> str:
-    parts = [f'{k}="{_escape_value(v)}"' for k, v in labels]
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-def _escape_value(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    if float(value).is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    return repr(float(value))
