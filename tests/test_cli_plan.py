@@ -122,3 +122,19 @@ def test_selector_with_a_typo_is_one_config_error_naming_the_calendar(tmp_path: 
     assert "person:trine.melem@tromsfylke.no is not in the plan" in lines[0]
     assert "did you mean person:trine.mellem@tromsfylke.no" in lines[0]
     assert not (tmp_path / "var" / "calendars" / "trine").exists()
+
+
+def test_plan_show_says_which_reader_it_chose_and_check_fails_on_a_misspelt_month(
+    tmp_path: Path,
+) -> None:
+    plan = tmp_path / "skolerute.csv"
+    # Norwegian Excel writes CSV in Windows-1252: read with a warning.
+    plan.write_bytes("Dato;Hva\n17.09.2024;Fagdag\n18. septmber;Planleggingsdag\n".encode("cp1252"))
+    shown = syncsvc("plan", "show", str(plan))
+    assert shown.returncode == 0, shown.stderr
+    assert "read as table-csv" in shown.stdout
+    assert "17.09.2024" in shown.stdout
+    checked = syncsvc("plan", "check", str(plan))
+    assert checked.returncode == 1
+    assert f"error: {plan}:3 (column Dato)" in checked.stdout
+    assert "'septmber' is not a month" in checked.stdout

@@ -360,3 +360,32 @@ def test_labelled_lines_are_one_event_each() -> None:
         ),
     ]
     assert "Påmeldingsfrist: 16. september" in plan.items[0].notes
+
+
+def test_opendocument_text_with_a_heading_and_a_table() -> None:
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, P
+
+    doc = OpenDocumentText()
+    doc.text.addElement(H(outlinelevel=1, text="Årsplan 2024"))
+    doc.text.addElement(P(text="Våren 2024"))
+    table = Table(name="Plan")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for cells in (("Aktivitet", "Dato"), ("Årsmøte", "12. mars"), ("Dugnad", "9. april AVLYST")):
+        row = TableRow()
+        for text in cells:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            row.addElement(cell)
+        table.addElement(row)
+    doc.text.addElement(table)
+    out = io.BytesIO()
+    doc.write(out)
+    plan = read_plan_bytes(out.getvalue(), name="plan.odt")
+    assert plan.extra["format"] == "table-odt"
+    assert plan.title == "Årsplan 2024"
+    assert _dates(plan) == [
+        ("Årsmøte", date(2024, 3, 12), "planned"),
+        ("Dugnad", date(2024, 4, 9), "cancelled"),
+    ]
