@@ -22,7 +22,7 @@ from syncsvc.plan.document import Document, Para, Row, clean
 from syncsvc.plan.formats import ALIASES, LAYOUTS
 from syncsvc.plan.layouts.grid import is_grid, read_grid
 from syncsvc.plan.layouts.lists import lines_of, read_list
-from syncsvc.plan.layouts.tables import read_tables, tables_have_dates
+from syncsvc.plan.layouts.tables import dated_table_rows, read_tables
 from syncsvc.plan.layouts.weeks import is_week_plan, read_weeks
 from syncsvc.plan.lines import read_line
 from syncsvc.plan.readers.csvfile import looks_like_csv, read_csv
@@ -166,13 +166,13 @@ def choose_layout(doc: Document, form: str) -> str:
         return "grid"
     if is_week_plan(doc):
         return "week"
-    lines = _dated_lines(doc)
-    if tables_have_dates(doc) and lines < 3:
+    # Whichever holds more dates: a page with a table of dates and a dated line or two around
+    # it is a table; a month-by-month list with a small table in it is a list.
+    lines, rows = _dated_lines(doc), dated_table_rows(doc)
+    if rows and rows >= lines:
         return "table"
     if lines:
         return "list"
-    if tables_have_dates(doc):
-        return "table"
     tried = "; ".join(f"{layout}: {_TRIED[layout]}" for layout in LAYOUTS)
     raise PlanError(
         f"no plan found in this {form} document. Tried the readers for {tried}. "

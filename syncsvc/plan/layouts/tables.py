@@ -198,12 +198,13 @@ def _has_known_header(run: list[Row]) -> bool:
     return any(_known([clean(c.text) for c in r.cells], r.line) for r in run)
 
 
-def tables_have_dates(doc: Document) -> bool:
-    """Whether some table holds a column of dates (known header or content)."""
+def dated_table_rows(doc: Document) -> int:
+    """How many rows are in tables that hold a column of dates (known header or content)."""
+    count = 0
     for start, end in _runs(doc.blocks):
         run = [b for b in doc.blocks[start:end] if isinstance(b, Row)]
-        if _has_known_header(run):
-            return True
-        if infer_roles([[clean(c.text) for c in r.cells] for r in run[:SAMPLE]]) is not None:
-            return True
-    return False
+        if _has_known_header(run) or infer_roles(
+            [[clean(c.text) for c in r.cells] for r in run[:SAMPLE]]
+        ):
+            count += len(run)
+    return count
