@@ -389,3 +389,14 @@ def test_opendocument_text_with_a_heading_and_a_table() -> None:
         ("Årsmøte", date(2024, 3, 12), "planned"),
         ("Dugnad", date(2024, 4, 9), "cancelled"),
     ]
+
+
+def test_two_letter_weekday_before_its_date_is_checked_and_not_in_the_title() -> None:
+    plan = _read("Plan 2023\nMa 21.08 Oppstart\nTo 24.08 Foreldremøte\nFr 24.08 Feil dag\n")
+    assert [(i.title, i.occurrences[0].first_day) for i in plan.items] == [
+        ("Oppstart", date(2023, 8, 21)),
+        ("Foreldremøte", date(2023, 8, 24)),
+        ("Feil dag", date(2023, 8, 24)),
+    ]
+    mismatches = [p for p in plan.problems if p.kind is ProblemKind.WEEKDAY_MISMATCH]
+    assert [p.where.line for p in mismatches if p.where] == [4]

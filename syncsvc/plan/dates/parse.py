@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from syncsvc.domain.plan import ProblemKind, Severity, Status
-from syncsvc.plan.dates.lexer import Kind, Token
+from syncsvc.plan.dates.lexer import WEEKDAYS_DOTTED, Kind, Token
 
 ProblemTuple = tuple[ProblemKind, Severity, str]
 _TOPIC_STRIP = " \t\r\n-‐‒–—−,;:.&+/()[]«»\"'"
@@ -71,6 +71,15 @@ def _parse_element(toks: list[Token], i: int) -> tuple[Elem, int] | None:
         i += 1
         if i < len(toks) and toks[i].text.lower() == "den":  # "tirsdag den 16. januar"
             i += 1
+    elif (
+        _kind(toks, i) is Kind.WORD
+        and toks[i].text[:1].isupper()
+        and toks[i].text.lower() in WEEKDAYS_DOTTED
+        and _kind(toks, i + 1) in (Kind.NUM, Kind.NUMDATE)
+    ):
+        # "Ma 22.08", "To 5. sept": a capitalised two-letter weekday right before its date.
+        weekday = WEEKDAYS_DOTTED[toks[i].text.lower()]
+        i += 1
     if i >= len(toks):
         return None
     tok = toks[i]
