@@ -31,8 +31,11 @@ from syncsvc.targets import registry
 from syncsvc.targets.folder.target import FolderTarget
 from syncsvc.web import WebContext, make_server, serve_in_thread
 from syncsvc.web.metrics import Metrics
-from tests.reliability import activity_list, folder_objects, uids_in
-from tests.test_reliability_crash import _hook_folder, run_child
+from tests.reliability import activity_list, dav_objects, folder_objects, uids_in
+from tests.servers import DavServer, calendar_path
+from tests.test_reliability_crash import _hook_caldav, _hook_folder, run_child
+
+from tests.servers import dav_server, radicale, xandikos  # noqa: F401  isort: skip
 
 SEED = 2021
 EVENTS = 40
@@ -220,3 +223,41 @@ def test_a_dead_run_is_swept_once_and_counted_in_the_metrics(tmp_path: Path) -> 
     metrics = Metrics()
     metrics.unfinished(dry_run=dry_run)
     assert 'syncsvc_runs_total{dry_run="false",outcome="unfinished"} 1' in metrics.render()
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize("where", ["before-request", "after-request"])
+def test_kill_9_mid_caldav_run_then_status_shows_what_the_server_got(
+    dav_server: DavServer,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+) -> None:
+    url = dav_server.new_calendar("history")
+    plan = tmp_path / "plan.txt"
+    plan.write_text(activity_list(random.Random(SEED), 20, YEAR), encoding="utf-8")
+    auth = (
+        f'username = "{dav_server.username}"\npassword = "{dav_server.password}"\n'
+        if dav_server.username
+        else 'auth = "none"\n'
+    )
+    config = tmp_path / "syncsvc.toml"
+    config.write_text(
+        f'[plan]\nsource = "{plan}"\nformat = "activity-list"\n'
+        f'[sync]\ndata_dir = "{tmp_path / "var"}"\n'
+        f'[servers.srv]\nurl = "{dav_server.url}"\n{auth}timeout_seconds = 10\n'
+        f'[[calendars]]\nname = "org"\ntarget = "caldav"\nserver = "srv"\n'
+        f'url = "{calendar_path(dav_server, url)}"\n'
+        '[feed]\ncalendar = ""\n',
+        encoding="utf-8",
+    )
+    assert run_child(config, functools.partial(_hook_caldav, 9, where))
+    held = {uid for data in dav_objects(dav_server, url).values() for uid in uids_in(data)}
+    _, data = cli_json(capsys, "--config", str(config), "status", "--json")
+    run = data["runs"][0]
+    assert run["outcome"] == "unfinished"
+    applied = run["counts"]["applied"]["create"]
+    # Every write the run recorded is on the server; at most the one in flight is not recorded.
+    assert applied <= len(held) <= applied + 1, (applied, sorted(held))
+    assert applied > 0
+    assert run["counts"]["planned"]["create"] == 20
