@@ -272,3 +272,39 @@ def test_a_dry_run_leaves_no_trace_in_the_state(world: World) -> None:
     assert [(c.summary, c.reason) for c in report.changes if c.kind is ChangeKind.CREATE] == [
         ("Åpen dag", "deleted in calendar: restored")
     ]
+
+
+def test_an_event_whose_markers_a_client_dropped_fails_its_calendar_by_name(
+    world: World,
+) -> None:
+    """A client rewrote one of our events without the X-SYNCSVC-* properties: it is not ours
+    to overwrite any more, so every run fails that calendar, naming the event, and leaves it
+    as the client wrote it (no second copy next to it)."""
+    assert world.run(PLAN_1).outcome == "ok"
+    stripped = {}
+    for key, server in world.servers.items():
+        name = f"org-{key}"
+        event = next(e for e in world.state.get_events(name).values() if e.summary == "Åpen dag")
+        data = world.read(name, event.remote_id)
+        assert data is not None
+        lines = data.replace(b"\r\n ", b"").split(b"\r\n")
+        kept = b"\r\n".join(line for line in lines if not line.startswith(b"X-SYNCSVC-"))
+        # The person also edited it (Cyrus keeps a sharee's dropped X- properties otherwise).
+        kept = kept.replace(b"SUMMARY:", b"SUMMARY:(flyttet) ")
+        folder, file = event.remote_id.rsplit("/", 1)
+        server.put_raw(server.url.rstrip("/") + folder + "/", file, kept)
+        stripped[key] = (event.remote_id, world.read(name, event.remote_id))
+
+    for _ in range(2):  # it does not resolve by itself: the same on the next run
+        report = world.run(PLAN_1)
+        assert report.outcome == "partial"
+        for key in world.servers:
+            org = next(c for c in report.calendars if c.name == f"org-{key}")
+            assert org.outcome is Outcome.FAILED, (key, org.outcome)
+            assert org.error is not None
+            assert "Åpen dag" in org.error, org.error
+            assert "without syncsvc's marker" in org.error, org.error
+            assert all(c.outcome is Outcome.OK for c in report.calendars if c.name[:3] != "org")
+            href, before = stripped[key]
+            assert world.read(f"org-{key}", href) == before
+            assert len(world.hrefs(f"org-{key}")) == 4  # no second copy

@@ -148,8 +148,8 @@ def test_a_recreated_calendar_is_refilled_in_the_same_run(dav_server: DavServer)
 
 
 def test_without_an_identity_the_periodic_full_listing_finds_it(davical: DavServer) -> None:
-    """DAViCal with its resource-id and creation date hidden: the old token gets "207, no
-    changes" after the calendar was re-created, until the full listing checks it."""
+    """DAViCal with its resource-id hidden: the old token gets "207, no changes" after the
+    calendar was re-created, until the full listing checks it."""
     calendar_direct = davical.new_calendar("hidden")
     quirks = Quirks(hide_identity=True)
     with DavQuirkProxy(upstream(davical), quirks) as proxy:

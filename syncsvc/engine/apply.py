@@ -104,16 +104,17 @@ class Apply:
     # --- one change -------------------------------------------------------------------------
     def _one(self, change: Change) -> None:
         try:
-            if self._write_with_retry(change):
+            unresolved = self._write_with_retry(change)
+            if unresolved is None:
                 self.ledger.applied(change)
             elif change.kind is ChangeKind.CREATE and change.uid not in self.observed:
                 # The UID (or its file name) is held by an event that is not ours: it is
                 # left exactly as it is, and our create failed.
                 log.warning("event.create.foreign", uid=change.uid)
-                self.ledger.failed(change, FOREIGN_HOLDS)
+                self.ledger.failed(change, f"{FOREIGN_HOLDS} ({unresolved})")
             else:
                 self.conflicts += 1
-                self.ledger.failed(change, GAVE_UP)
+                self.ledger.failed(change, f"{GAVE_UP}: {unresolved}")
         except AuthError as err:  # refused credentials: nothing was written, nothing to re-read
             self.ledger.failed(change, err.message)
             raise
@@ -125,29 +126,30 @@ class Apply:
                 self.ledger.failed(change, err.message, maybe_applied=landed is None)
             raise
 
-    def _write_with_retry(self, change: Change) -> bool:
+    def _write_with_retry(self, change: Change) -> str | None:
         """Apply one change; on a conflict re-read the event, re-diff and retry once.
-        False when the conflict did not resolve."""
+        The target's last word when the conflict did not resolve (None: applied)."""
         uid = change.uid
         wanted = self.planned.desired.get(uid)
         try:
             self._write(change.kind, wanted, self.observed.get(uid))
-            return True
+            return None
         except ConflictError as err:
             log.info("event.conflict", uid=uid, error=err.message)
+            first = err.message
         fresh = self._reread(uid)
         if change.kind is ChangeKind.CREATE and fresh is None:
-            return False  # what holds the UID is not ours: never retried over it
+            return first  # what holds the UID is not ours: never retried over it
         self._remember(uid, fresh)
         again = self._rediff(uid, fresh)
         if not again:
-            return True  # someone already made it so
+            return None  # someone already made it so
         try:
             self._write(again[0].kind, wanted, fresh)
-            return True
+            return None
         except ConflictError as err:
             log.warning("event.conflict.gave_up", uid=uid, error=err.message)
-            return False
+            return err.message
 
     def _landed(self, change: Change) -> bool | None:
         """After a failed write: does the server hold the change after all? None when the

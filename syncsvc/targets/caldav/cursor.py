@@ -5,7 +5,7 @@ server's ETags have shown they cannot identify an object. Pure.
 
 A server's promises are checked rather than trusted: a sync token from before the collection
 was deleted and re-created may be answered with "207, no changes" (DAViCal), so the identity
-(`DAV:resource-id`, else `DAV:creationdate`) is compared on each run and a full listing is
+(`DAV:resource-id`) is compared on each run and a full listing is
 made every VERIFY_EVERY runs; ETags may be weak or reused for different objects, and then
 content decides.
 """
@@ -22,7 +22,7 @@ _PREFIX = "caldav-cursor:"
 @dataclass(frozen=True, slots=True)
 class Cursor:
     token: str | None = None
-    identity: str | None = None  # resource-id or creation date of the collection
+    identity: str | None = None  # the collection's DAV:resource-id
     runs_since_full: int = 0
     weak_etags: bool = False  # ETags seen weak or shared by different objects
     probe: bool = True  # the collection PROPFIND told us something last time

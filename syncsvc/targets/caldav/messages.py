@@ -60,3 +60,10 @@ def encoded_hint(path: str, status: int) -> str:
         f"; the calendar URL {path} has percent-encoded characters ({', '.join(runs)}), "
         "which some servers refuse in a calendar's name: use letters, digits, '-' and '_'"
     )
+
+
+def lost_marker(uid: str, href: str) -> str:
+    return (
+        f"event {uid} is at {href} without syncsvc's marker (a calendar app may have dropped "
+        "it); left as it is"
+    )

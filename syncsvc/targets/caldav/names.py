@@ -1,4 +1,4 @@
-"""The names (hrefs) the CalDAV target gives new events. Pure."""
+"""The names (hrefs) the CalDAV target gives new events, and the UID an object holds. Pure."""
 
 from __future__ import annotations
 
@@ -21,3 +21,13 @@ def object_name(uid: str) -> str:
 def alternate_name(uid: str) -> str:
     """Where a new event goes when its own name is taken by an event that is not ours."""
     return object_name(uid).removesuffix(".ics") + "-2.ics"
+
+
+_UID = re.compile(rb"^UID(?:;[^:\r\n]*)?:([^\r\n]+?)\r?$", re.M)
+
+
+def uid_in(data: bytes) -> str | None:
+    """The UID of the first component in iCalendar `data`, ours or not (None if none)."""
+    unfolded = re.sub(rb"\r?\n[ \t]", b"", data)
+    found = _UID.search(unfolded)
+    return found.group(1).decode("utf-8", errors="replace").strip() if found else None

@@ -30,7 +30,7 @@ from syncsvc.targets.caldav import xml as xml
 from syncsvc.targets.caldav.config import CalDAVCalendar
 from syncsvc.targets.caldav.http import DavHttp, Reply, RetryPolicy
 from syncsvc.targets.caldav.memory import Holdings
-from syncsvc.targets.caldav.names import alternate_name, object_name
+from syncsvc.targets.caldav.names import alternate_name, object_name, uid_in
 
 MULTIGET_BATCH = 100
 _MAX_SYNC_ROUNDS = 50  # truncated sync replies (RFC 6578 3.6) we follow before giving up
@@ -155,13 +155,13 @@ class CalDAVTarget:
             return None
 
         headers = {**_ICAL, "If-None-Match": "*"}
-        reply = self._http.request("PUT", href, body=data, headers=headers, recover=already_there)
-        if reply.status == 412 and self._held_by_someone_else(href, event.uid):
-            # A person's own event sits where ours would go: ours goes next to it.
-            href = self._path + alternate_name(event.uid)
+        for second in (False, True):
             reply = self._http.request(
                 "PUT", href, body=data, headers=headers, recover=already_there
             )
+            if second or reply.status != 412 or not self._held_by_someone_else(href, event.uid):
+                break
+            href = self._path + alternate_name(event.uid)  # a person's event has our name
         if reply.status == 412:
             raise ConflictError(f"event {event.uid} exists already ({href})", calendar=self.name)
         if reply.status not in (200, 201, 204):
@@ -395,12 +395,13 @@ class CalDAVTarget:
         return old
 
     def _held_by_someone_else(self, href: str, uid: str) -> bool:
-        """After a 412 on create: is `href` taken by an object that is not our `uid`?"""
+        """After a 412 on create: does `href` hold another UID (a person's own event)? Our UID
+        there without our marker (a client dropped it) is not ours any more: a conflict."""
         reply = self._http.request("GET", href, headers=_GET)
-        if reply.status != 200:
-            return False
-        found = observe_ical(reply.content, remote_id=href, etag=reply.etag)
-        return found is None or found.uid != uid
+        found = uid_in(reply.content) if reply.status == 200 else None
+        if found == uid and observe_ical(reply.content, remote_id=href) is None:
+            raise ConflictError(messages.lost_marker(uid, href), calendar=self.name)
+        return found is not None and found != uid
 
     def _fetch(self, hrefs: list[str]) -> None:
         """calendar-multiget `hrefs` (in batches); keep the ones that are ours."""

@@ -40,10 +40,10 @@ def mkcalendar(displayname: str, color: str | None = None) -> bytes:
 
 
 def propfind_collection() -> bytes:
-    """The collection's identity and current sync token (RFC 5842 resource-id, RFC 6578)."""
+    """The collection's identity and current sync token (RFC 5842 resource-id, RFC 6578).
+    Not DAV:creationdate: Cyrus's moves when the calendar's content changes."""
     return (
-        f"{_HEAD}<D:propfind {_NS}><D:prop><D:resource-id/><D:creationdate/><D:sync-token/>"
-        "</D:prop></D:propfind>"
+        f"{_HEAD}<D:propfind {_NS}><D:prop><D:resource-id/><D:sync-token/></D:prop></D:propfind>"
     ).encode()
 
 
@@ -94,7 +94,7 @@ class Multistatus:
 
 @dataclass(frozen=True, slots=True)
 class CollectionProps:
-    identity: str | None  # "resource-id <href>" or "created <date>", when the server says
+    identity: str | None  # "resource-id <href>", when the server says
     sync_token: str | None
 
 
@@ -116,11 +116,8 @@ def collection_props(content: bytes, collection: str) -> CollectionProps:
                 text = prop.findtext(f"{{{DAV}}}href") if name == "resource-id" else prop.text
                 if text and text.strip():
                     found[name] = text.strip()
-        identity = None
-        if "resource-id" in found:
-            identity = f"resource-id {found['resource-id']}"
-        elif "creationdate" in found:
-            identity = f"created {found['creationdate']}"
+        rid = found.get("resource-id")
+        identity = f"resource-id {rid}" if rid else None
         return CollectionProps(identity=identity, sync_token=found.get("sync-token"))
     return CollectionProps(identity=None, sync_token=None)
 
