@@ -120,3 +120,15 @@ def test_corpus_covers_the_family() -> None:
     assert {"table", "list", "grid", "week"} <= {s["reader"] for s in specs}
     total = sum(len(s.get("events") or []) for s in specs)
     assert total >= 150
+
+
+@pytest.mark.parametrize("expected", _documents(), ids=lambda p: p.name.split(".")[0])
+def test_corpus_reading_survives_the_canonical_export(expected: Path) -> None:
+    # Cancelled and tentative dates, unknown-status and year problems: all in the YAML plan.
+    from syncsvc.plan.readers.canonical import read_canonical
+    from syncsvc.present.plan import plan_to_yaml
+
+    _, plan, _ = _read(expected)
+    back = read_canonical(plan_to_yaml(plan), "plan.yaml", syntax="yaml")
+    assert back.items == plan.items
+    assert back.problems == plan.problems
