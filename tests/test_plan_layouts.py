@@ -400,3 +400,18 @@ def test_two_letter_weekday_before_its_date_is_checked_and_not_in_the_title() ->
     ]
     mismatches = [p for p in plan.problems if p.kind is ProblemKind.WEEKDAY_MISMATCH]
     assert [p.where.line for p in mismatches if p.where] == [4]
+
+
+def test_month_rows_inside_a_table_give_day_only_dates_their_month() -> None:
+    page = (
+        "<h1>Årsplan 2023/2024</h1><table><tr><td><b>Dato</b></td><td><b>Aktivitet</b></td></tr>"
+        "<tr><td colspan=2>AUGUST</td></tr><tr><td>22.</td><td>Skolestart</td></tr>"
+        "<tr><td colspan=2>JANUAR</td></tr>"
+        "<tr><td>3.-4.</td><td>Planleggingsdager</td></tr></table>"
+    )
+    plan = _read(page, "p.html")
+    assert [(i.title, o.start, o.end) for i in plan.items for o in i.occurrences] == [
+        ("Skolestart", date(2023, 8, 22), date(2023, 8, 23)),
+        ("Planleggingsdager", date(2024, 1, 3), date(2024, 1, 5)),
+    ]
+    assert [i.title for i in plan.items] == ["Skolestart", "Planleggingsdager"]  # no "AUGUST"

@@ -41,7 +41,13 @@ from syncsvc.plan.people import Directory, is_contact_heading, parse_contacts, p
 from syncsvc.plan.rowdates import read_row_dates
 from syncsvc.plan.status import combine, might_have_status, take_status
 from syncsvc.plan.visibility import read_visibility
-from syncsvc.plan.years import choose_year, in_school_year, school_year_of, year_in_dates
+from syncsvc.plan.years import (
+    choose_year,
+    in_school_year,
+    month_heading,
+    school_year_of,
+    year_in_dates,
+)
 
 _ANY_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])")
 ROLL_DAYS = 183  # a date this far before the latest one of its group is in the next year
@@ -57,6 +63,7 @@ class _Raw:
     semester: str | None
     semester_year: int | None
     rows: list[Row] = field(default_factory=list)
+    month: str = ""  # a month heading above it ("AUGUST" in a row of its own): for "22."
 
     def cell(self, row: Row, col: Column, *, main: bool) -> str:
         i = self.header.index.get(col)
@@ -100,6 +107,7 @@ def _scan(doc: Document) -> _Reading:
     pending_name = ""
     first_para: str | None = None
     first_heading = title_heading = False
+    month = ""
     for block in doc.blocks:
         if isinstance(block, Para):
             text = clean(block.text)
@@ -117,6 +125,8 @@ def _scan(doc: Document) -> _Reading:
                 continue
             in_contacts = False
             current = None
+            if month_heading(text) is not None:
+                month = text
             sem = semester_of(text)
             if sem is not None:
                 semester, semester_year = sem
@@ -161,6 +171,10 @@ def _scan(doc: Document) -> _Reading:
                 r.semester_years.append(semester_year)
             current = None
             continue
+        if len(filled) == 1 and cells[0] and month_heading(cells[0]) is not None:
+            month = cells[0]  # "AUGUST" across the table: day-only dates below are in it
+            current = None
+            continue
         if header is None:
             continue  # rows before the plan table's header (layout tables and the like)
         t = header.index[Column.TITLE]
@@ -178,7 +192,7 @@ def _scan(doc: Document) -> _Reading:
                     )
                 )
             continue
-        current = _Raw(header, semester, semester_year, [block])
+        current = _Raw(header, semester, semester_year, [block], month)
         r.raws.append(current)
     if r.title is None:
         r.title = first_para
@@ -357,6 +371,7 @@ class _ItemBuilder:
         weeks = Column.WEEK in index
         texts = raw.texts(Column.DATES) or ([("", raw.rows[0])] if weeks else [])
         month = raw.cell(raw.rows[0], Column.MONTH, main=True) if Column.MONTH in index else ""
+        month = month or raw.month
         for n, (text, row) in enumerate(texts):
             week = raw.cell(row, Column.WEEK, main=n == 0) if weeks else ""
             if not text and not week:
