@@ -133,10 +133,12 @@ def open_caldav(
     *,
     name: str = "cal",
     password: str | None = None,
+    create: bool = False,
 ) -> Target:
     """A CalDAV target through the factory, as the engine opens it."""
+    config = server_config(server, password=password)
     settings = Settings(
-        servers={"srv": server_config(server, password=password)},
+        servers={"srv": config.model_copy(update={"create_calendars": create})},
         calendars=(
             CalDAVCalendar(
                 name=name, target="caldav", server="srv", url=calendar_path(server, calendar_url)

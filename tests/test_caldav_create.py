@@ -13,7 +13,8 @@ from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
 from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
 from syncsvc.state.memory import MemoryState
-from tests.servers import SERVERS, DavServer, server_config
+from tests.servers import SERVERS, DavServer, open_caldav, server_config
+from tests.target_contract import event
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 PLAN = Plan(
@@ -130,3 +131,19 @@ def test_an_empty_calendar_is_made_with_its_display_name_and_colour(
     assert reply.status_code == 207
     assert "Årsplan — Edel Olsen" in reply.text
     assert "#6B4E9B" in reply.text.upper()
+
+
+def test_a_calendar_made_meanwhile_by_someone_else_is_used(
+    server: DavServer, tmp_path: Path
+) -> None:
+    """Missing when read, made by someone else before our first write: our MKCALENDAR meets
+    an existing calendar (405, or Cyrus's 403 DAV:resource-must-be-null) and we write into it."""
+    path = f"{server.calendar_home}meanwhile-{tmp_path.name[-10:]}/"
+    target = open_caldav(server, server.url.rstrip("/") + path, MemoryState(), create=True)
+    assert dict(target.observe()) == {}
+    server.new_calendar_at(path, "meanwhile")
+    created = target.create(event("m1@test"))
+    target.close()
+    assert created.remote_id.startswith(path)
+    assert any("created calendar" in n for n in target.stats.notes)
+    assert len(server.list_hrefs(server.url.rstrip("/") + path)) == 1

@@ -63,12 +63,14 @@ PLAN_2 = replace(PLAN_1, items=(MOVED, APEN, PERSONAL, HOST))  # moved, removed,
 class World:
     """Six calendars (org, person, public on each server) and the settings naming them."""
 
-    def __init__(self, servers: dict[str, DavServer], data_dir: Path) -> None:
+    def __init__(
+        self, servers: dict[str, DavServer], data_dir: Path, *, shared: bool = True
+    ) -> None:
         self.servers = servers
         self.urls = {
             f"{kind}-{key}": (
                 server.shared_calendar(kind)
-                if isinstance(server, CyrusServer)
+                if isinstance(server, CyrusServer) and shared
                 else server.new_calendar(kind)
             )
             for key, server in servers.items()
@@ -308,3 +310,27 @@ def test_an_event_whose_markers_a_client_dropped_fails_its_calendar_by_name(
             href, before = stripped[key]
             assert world.read(f"org-{key}", href) == before
             assert len(world.hrefs(f"org-{key}")) == 4  # no second copy
+
+
+def test_cyrus_with_every_calendar_in_one_account(cyrus: CyrusServer, tmp_path: Path) -> None:
+    """Cyrus allows a UID once per account. With org, person and public calendars in the
+    sync account itself, the same occurrence lands in three calendars: calendar-scoped UIDs
+    make that three different UIDs, so every calendar syncs (this run exited 7 before)."""
+    world = World({"cyr": cyrus}, tmp_path, shared=False)
+    assert all(
+        url.startswith(cyrus.url.rstrip("/") + cyrus.calendar_home) for url in world.urls.values()
+    )
+    first = world.run(PLAN_1)
+    assert first.outcome == "ok", [c.error for c in first.calendars]
+    assert {c.name: len(world.hrefs(c.name)) for c in first.calendars} == {
+        "org-cyr": 4,
+        "person-cyr": 2,
+        "public-cyr": 2,
+    }
+    uids = [set(world.state.get_events(c.name)) for c in first.calendars]
+    assert not set.intersection(*uids)  # Styremøte is in org and person under two UIDs
+    second = world.run(PLAN_2)
+    assert second.outcome == "ok", [c.error for c in second.calendars]
+    assert changes(second)["person-cyr"] == {("update", "Styremøte"), ("create", "Høstmøte")}
+    quiet = world.run(PLAN_2)
+    assert all(c.requests == 1 for c in quiet.calendars), [c.requests for c in quiet.calendars]
