@@ -72,8 +72,8 @@ class DatedLine:
     status: Status | None  # from status words in the line (cancelled, tentative)
     unknown_status: tuple[str, ...] = ()
     date_first: bool = True  # the line starts with its date (not "Høstferie 7.-11. oktober")
-    words_before: int = 0  # words before the first date
-    words: int = 0  # words in the line
+    words_before: int = 0  # words of prose before the first date
+    words: int = 0  # words of prose in the line
 
 
 # "1. Samisk uke, Uke 6 …": a list number before a capitalised word (not a month: "17. Mai").
@@ -130,6 +130,14 @@ def _first_sentence(text: str, after: int) -> int:
             continue
         return max(m.start(), after)
     return len(text)
+
+
+_PROSE_WORD = re.compile(r"(?<![\w.])(?!kl\b)[^\W\d_]{2,}")
+
+
+def _words(text: str) -> int:
+    """Words of prose (times, numbers and "kl" not counted)."""
+    return len(_PROSE_WORD.findall(text))
 
 
 def _letters_between(line: str, toks: list[Token], units: list[Unit], cut: int) -> bool:
@@ -207,8 +215,8 @@ def read_line(text: str, *, month: int | None = None) -> DatedLine | None:
         status=status,
         unknown_status=tuple(dict.fromkeys(words.unknown + titled.unknown)),
         date_first=toks[units[0].first].start == 0,
-        words_before=len(line[: toks[units[0].first].start].split()),
-        words=len(line.split()),
+        words_before=_words(line[: toks[units[0].first].start]),
+        words=_words(line),
     )
 
 

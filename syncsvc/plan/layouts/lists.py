@@ -40,7 +40,7 @@ from syncsvc.plan.years import (
 )
 
 HEADER = ("AKTIVITET", "DATO", "NOTATER")
-PROSE_WORDS = 15  # a line this long whose date comes after its eighth word is prose
+PROSE_WORDS = 12  # a line this long whose date comes after its eighth word is prose
 # A web page's own dates: when it was published or changed, not an activity.
 _META = re.compile(
     r"^\s*(?:publisert|sist\s+(?:endret|endra|oppdatert|redigert)|oppdatert|endret|endra"
