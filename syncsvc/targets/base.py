@@ -70,6 +70,15 @@ class BulkTarget(Protocol):
 
 
 @runtime_checkable
+class ConcurrentTarget(Protocol):
+    """Optional: a target whose writes to different events may run at once, up to
+    `max_in_flight` (CalDAV: several conditional PUTs per calendar). It keeps its own
+    bookkeeping safe across threads; each write stays conditional, so order does not matter."""
+
+    max_in_flight: int
+
+
+@runtime_checkable
 class CommitTarget(Protocol):
     """Optional: a target that holds accepted writes and stores them in one go (the single
     `.ics` file). The engine calls `commit()` after the last write; when it fails, none of

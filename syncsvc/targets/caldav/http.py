@@ -10,6 +10,7 @@ library cost a one-shot run more start-up time than all its CalDAV requests.)
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,8 +26,10 @@ from syncsvc.targets.caldav import messages
 from syncsvc.targets.caldav.config import CalDAVServer
 from syncsvc.targets.retry import retry_after_seconds
 
-# Statuses worth another try: the server said "later" or failed in passing.
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Statuses worth another try: the server said "later" or failed in passing. 423: Xandikos
+# answers it when another write to the same calendar holds its git index lock (writes in
+# flight at once); nothing was stored, so sending it again is safe.
+_RETRY_STATUSES = frozenset({423, 429, 500, 502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 
@@ -97,6 +100,8 @@ class DavHttp:
     ca_bundle: str | None = None  # resolved path; overrides verify_tls
     _auth: niquests.auth.AuthBase | None = field(init=False, repr=False)
     _session: niquests.Session = field(init=False, repr=False)
+    # Writes to one calendar may be in flight at once (targets.caldav.inflight): counts add up.
+    _count_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         server = self.server
@@ -120,7 +125,8 @@ class DavHttp:
             self._auth = _Bearer(password or "")
         else:
             self._auth = None
-        self._session = niquests.Session()
+        # A connection per write in flight (targets.caldav.inflight), and the pool's default.
+        self._session = niquests.Session(pool_maxsize=max(10, server.max_in_flight))
         self._session.trust_env = False  # no ~/.netrc, no proxy variables: explicit settings only
 
     @property
@@ -201,7 +207,8 @@ class DavHttp:
                 raise TargetError(
                     f"{failure} (gave up after {attempt} tries)", calendar=self.calendar
                 )
-            self.stats.retries += 1
+            with self._count_lock:
+                self.stats.retries += 1
             self.policy.sleep(delay)
             waited += delay
 
@@ -233,7 +240,8 @@ class DavHttp:
 
     def _send_once(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
         # Count before sending: a request that never got an answer still cost one.
-        self.stats.requests += 1
+        with self._count_lock:
+            self.stats.requests += 1
         response = self._session.request(
             method,
             url,
@@ -245,7 +253,8 @@ class DavHttp:
             allow_redirects=False,
         )
         # A digest challenge is a real round trip: it shows up in the history.
-        self.stats.requests += len(response.history)
+        with self._count_lock:
+            self.stats.requests += len(response.history)
         return Reply(
             status=int(response.status_code or 0),
             headers=CaseInsensitiveDict(response.headers),

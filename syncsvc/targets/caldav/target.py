@@ -62,8 +62,11 @@ class CalDAVTarget:
         create_missing: bool = False,
         displayname: str | None = None,
         color: str | None = None,
+        in_flight: int = 1,
     ) -> None:
         self.name = name
+        # Writes to different events may run at once (engine.apply); Holdings takes a lock.
+        self.max_in_flight = in_flight
         self._create_missing = create_missing
         self._displayname = displayname or name
         self._color = color
@@ -503,4 +506,5 @@ def open_target(calendar: CalDAVCalendar, settings: Settings, state: TargetState
         create_missing=server.create_calendars,
         displayname=calendar.display_name,
         color=calendar.color,
+        in_flight=server.max_in_flight,
     )
