@@ -5,11 +5,19 @@ confirmed: applied (the write was acknowledged, or a re-read shows the server ho
 The first failing write stops the calendar, as before; a conflict that does not resolve fails
 only its own change. A write that failed without an answer is re-read once: the server may
 have applied it (a lost reply), and the report must say what the server holds.
+
+A `ConcurrentTarget` (CalDAV) gets up to `max_in_flight` writes at once: each server request
+waits mostly on the server, so overlapping them is where a sequential loop of PUTs can be
+beaten. Every write is conditional and touches its own event; after the first failure no
+further write starts, the ones in flight finish and are settled like any other.
 """
 
 from __future__ import annotations
 
+import contextvars
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import structlog
@@ -20,7 +28,7 @@ from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.domain.ownership import Owner
 from syncsvc.pipeline.adopt import verified
 from syncsvc.pipeline.diff import DELETED, EDITED, CalendarDiff, diff
-from syncsvc.targets.base import BulkTarget, CommitTarget, Target
+from syncsvc.targets.base import BulkTarget, CommitTarget, ConcurrentTarget, Target
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +43,8 @@ class Ledger:
         self._changes = {c.uid: c for c in changes}
         self._order = [c.uid for c in changes]
         self._on_settled = on_settled
+        self._lock = threading.Lock()  # writes may settle from several threads
+        self.counting = threading.Lock()  # for counters kept beside the ledger
 
     def applied(self, change: Change) -> None:
         self._settle(change.settled(ChangeStatus.APPLIED))
@@ -53,8 +63,9 @@ class Ledger:
         return [self._changes[uid] for uid in self._order]
 
     def _settle(self, change: Change) -> None:
-        self._changes[change.uid] = change
-        self._on_settled(change)
+        with self._lock:
+            self._changes[change.uid] = change
+            self._on_settled(change)
 
 
 class Apply:
@@ -91,15 +102,46 @@ class Apply:
         if isinstance(self.target, BulkTarget):
             pending = self._bulk(self.target, pending)
         offset = total - len(pending)
-        for index, change in enumerate(pending, start=1):
-            self._one(change)
-            self.progress(offset + index, total)
+        width = self.target.max_in_flight if isinstance(self.target, ConcurrentTarget) else 1
+        if width > 1 and len(pending) > 1:
+            self._in_flight(pending, width, offset, total)
+        else:
+            for index, change in enumerate(pending, start=1):
+                self._one(change)
+                self.progress(offset + index, total)
         if isinstance(self.target, CommitTarget):
             try:
                 self.target.commit()
             except TargetError as err:
                 self.ledger.revoke(err.message)
                 raise
+
+    def _in_flight(self, changes: list[Change], width: int, offset: int, total: int) -> None:
+        """`_one` for each change, `width` at a time; stops starting after a failure."""
+        lock = threading.Lock()
+        stopped: list[TargetError] = []
+        done = 0
+
+        def one(change: Change) -> None:
+            nonlocal done
+            if stopped:
+                return  # not attempted: the calendar stopped at an earlier failure
+            try:
+                self._one(change)
+            except TargetError as err:
+                with lock:
+                    stopped.append(err)
+            with lock:
+                done += 1
+                self.progress(offset + done, total)
+
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="write") as pool:
+            # Each write logs with the calendar's bound context (run id, calendar name).
+            futures = [pool.submit(contextvars.copy_context().run, one, c) for c in changes]
+            for future in futures:
+                future.result()  # a bug in a write surfaces here, as in the sequential loop
+        if stopped:
+            raise stopped[0]
 
     # --- one change -------------------------------------------------------------------------
     def _one(self, change: Change) -> None:
@@ -113,7 +155,8 @@ class Apply:
                 log.warning("event.create.foreign", uid=change.uid)
                 self.ledger.failed(change, f"{FOREIGN_HOLDS} ({unresolved})")
             else:
-                self.conflicts += 1
+                with self.ledger.counting:
+                    self.conflicts += 1
                 self.ledger.failed(change, f"{GAVE_UP}: {unresolved}")
         except AuthError as err:  # refused credentials: nothing was written, nothing to re-read
             self.ledger.failed(change, err.message)
