@@ -15,7 +15,7 @@ from syncsvc.domain.plan import Person
 
 # "v/Trine", "ved Trine", "c/o", "ansvarlig: ...", an e-mail address, "@mention".
 _MARKERS = re.compile(
-    r"(?:(?<!\w)v\s*/|(?<!\w)ved\s+[A-ZÆØÅ]|(?<!\w)c\s*/\s*o\b|\bansv\w*\s*:|\bkontakt\w*\s*:"
+    r"(?:(?<!\w)[vV]\s*/|(?<!\w)ved\s+[A-ZÆØÅ]|(?<!\w)c\s*/\s*o\b|\bansv\w*\s*:|\bkontakt\w*\s*:"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)*|(?<!\w)@\w)",
 )
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")

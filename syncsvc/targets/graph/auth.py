@@ -114,7 +114,11 @@ def client_credentials_tokens(
             )
         except httpx.HTTPError as err:
             raise AuthError(f"token endpoint unreachable: {err}") from None
-        data: dict[str, Any] = reply.json() if reply.content else {}
+        try:
+            parsed: Any = reply.json() if reply.content else {}
+        except ValueError:  # an HTML error page (a proxy, a wrong URL): no details to give
+            parsed = {}
+        data: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
         if reply.status_code != 200 or "access_token" not in data:
             raise AuthError(f"token request refused: {_describe(data, reply.status_code)}")
         return str(data["access_token"]), float(data.get("expires_in", 3599))
