@@ -271,6 +271,40 @@ def test_dashboard_shows_status_calendars_runs_and_plan_problems(
     assert "Calendars" in a.client.get("/admin").text  # the choice is kept (cookie)
 
 
+def test_each_recent_run_opens_its_own_report(admin: Callable[..., Admin]) -> None:
+    a = admin()
+    later = CalendarReport(
+        name="org",
+        target="folder",
+        changes=[
+            Change(
+                ChangeKind.DELETE,
+                "u9",
+                "Bokbad",
+                date(2024, 11, 2),
+                "removed from plan",
+                status=ChangeStatus.APPLIED,
+            )
+        ],
+    )
+    a.store.record_run(
+        RunReport(
+            run_id="run2", started=NOW - timedelta(minutes=1), finished=NOW, calendars=[later]
+        )
+    )
+    login(a)
+    newest = a.client.get("/admin").text
+    assert 'href="/admin?run=run1#report"' in newest
+    assert "Bokbad" in newest  # the newest run's report by default
+    older = a.client.get("/admin", params={"run": "run1"}).text
+    report = older[older.index('id="report"') :]
+    assert "Sommerles" in report
+    assert "Bokbad" not in report
+    unknown = a.client.get("/admin", params={"run": "' OR 1=1 --"})
+    assert unknown.status_code == 200
+    assert "Bokbad" in unknown.text  # an unknown run: the newest report
+
+
 def test_actions_need_the_session_and_its_csrf_token(admin: Callable[..., Admin]) -> None:
     a = admin()
     anonymous = a.client.post("/admin/sync-now", data={"csrf": "x"})

@@ -185,6 +185,14 @@ class RunHistory:
             ).fetchone()
         return None if row is None else dict(json.loads(row["report"]))
 
+    def report(self, run_id: str) -> dict[str, Any] | None:
+        """The full report of one ended run (dry runs included), or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT report FROM runs WHERE run_id = ? AND outcome != 'running'", (run_id,)
+            ).fetchone()
+        return None if row is None or not row["report"] else dict(json.loads(row["report"]))
+
     def calendars(self) -> list[dict[str, Any]]:
         _sweep(self)
         with self._lock:

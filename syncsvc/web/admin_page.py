@@ -13,6 +13,7 @@ import hashlib
 import html
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from syncsvc.domain.changes import WRITES, Tally
 from syncsvc.web.admin_text import TEXT, Lang
@@ -159,7 +160,8 @@ def dashboard(
     body += [f"<h2>{_e(t['problems'])}</h2>", _problems(lang, plan)]
     body += [f"<h2>{_e(t['runs'])}</h2>", _runs(lang, runs)]
     if last_report:
-        body += [f"<h2>{_e(t['last_report'])}</h2>", _report(lang, last_report, pending=False)]
+        heading = f"{t['last_report']}: {_short(last_report.get('started'))}"
+        body += [f'<h2 id="report">{_e(heading)}</h2>', _report(lang, last_report, pending=False)]
     return _document(lang, body, heading=t["status"])
 
 
@@ -276,8 +278,9 @@ def _runs(lang: Lang, runs: Sequence[Mapping[str, Any]]) -> str:
                 ("not_applied", tally.not_attempted.total),
             ):
                 changes += f"; {t[label]} {n}" if n else ""
+        link = f'<a href="/admin?run={quote(str(run.get("run_id")))}#report">'
         rows.append(
-            f"<tr><td>{_e(_short(run.get('started')))}</td>"
+            f"<tr><td>{link}{_e(_short(run.get('started')))}</a></td>"
             f'<td class="outcome-{_e(outcome)}">{_e(outcome)}'
             f"{(' (' + _e(', '.join(flags)) + ')') if flags else ''}</td>"
             f"<td>{_e(changes or t['nothing'])}</td><td>{_e(run.get('error') or '')}</td></tr>"

@@ -120,7 +120,8 @@ class AdminUi:
             return self._login_form(request, lang)
         message = request.query_params.get("m")
         text = TEXT[lang][message] if message in _MESSAGES else None
-        body = await run_in_threadpool(self._dashboard, lang, session, text)
+        run = request.query_params.get("run") or None
+        body = await run_in_threadpool(self._dashboard, lang, session, text, None, None, run)
         return self._html(request, body)
 
     def _login_form(self, request: Request, lang: Lang, *, failed: bool = False) -> Response:
@@ -142,8 +143,13 @@ class AdminUi:
         message: str | None = None,
         preview: dict[str, Any] | None = None,
         preview_error: str | None = None,
+        run: str | None = None,
     ) -> str:
         store, state = self.ctx.store, self.ctx.readiness()
+        report = None
+        if store is not None:
+            report = store.report(run) if run else None
+            report = report or store.last_report()
         return dashboard(
             lang,
             csrf=session.csrf,
@@ -152,7 +158,7 @@ class AdminUi:
             calendars=store.calendars() if store else [],
             runs=store.runs(10) if store else [],
             plan=store.plan_issues() if store else None,
-            last_report=store.last_report() if store else None,
+            last_report=report,
             preview=preview,
             preview_error=preview_error,
             message=message,
