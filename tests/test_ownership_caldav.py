@@ -147,3 +147,54 @@ def test_public_hrefs_uids_and_etags_carry_no_plan_text(
     public_report = next(c for c in calendars if c["name"] == "hva-skjer")
     for change in public_report["changes"]:
         assert re.fullmatch(r"[0-9a-f]{32}@syncsvc\.local", change["uid"])
+
+
+def test_upgrade_adopts_the_old_versions_events_also_from_the_sync_token_memory(
+    radicale: DavServer, tmp_path: Path
+) -> None:
+    """An installation upgraded from the constant marker: Radicale holds the old version's
+    events (shared readable UIDs, `X-SYNCSVC-OWNER:syncsvc`), and the state store remembers
+    them from before it kept markers. One run replaces each by its new identity, exactly once;
+    nothing is duplicated, nothing else is touched."""
+    import sqlite3
+
+    from syncsvc.state.sqlite import SqliteState
+    from tests.servers import open_caldav
+    from tests.test_ownership_e2e import _as_legacy
+
+    org, public = radicale.new_calendar("up-org"), radicale.new_calendar("up-pub")
+    config = write_config(tmp_path, radicale, org, public)
+    assert sync(config)["outcome"] == "ok"
+    current = objects(radicale, org)
+    for href in current:
+        radicale.delete_raw(href)
+    legacy = _as_legacy({h.rsplit("/", 1)[-1]: d for h, d in current.items()})
+    for name, data in legacy.items():
+        radicale.put_raw(org, name, data)
+    mine = radicale.put_raw(org, "my-own.ics", with_uid(next(iter(current.values())), "mine@x"))
+    mine_data = radicale.get_raw(mine)
+    # The state the old version left: its events in memory (no marker column yet), and a sync
+    # token that already covers them, so the target answers from memory.
+    db = tmp_path / "var" / "state.sqlite3"
+    with SqliteState(db) as state:
+        target = open_caldav(radicale, org, state, name="org")
+        target.observe()
+        target.close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE events SET marker = NULL WHERE calendar = 'org'")
+
+    report = sync(config)
+    assert report["outcome"] == "ok", report
+    calendars = report["calendars"]
+    assert isinstance(calendars, list)
+    org_report = next(c for c in calendars if c["name"] == "org")
+    replaced = [c for c in org_report["changes"] if c["kind"] == "delete"]
+    assert len(replaced) == len(legacy)
+    assert all(c["status"] == "applied" for c in org_report["changes"] if c["kind"] != "unchanged")
+    after = objects(radicale, org)
+    uids = sorted(str(Calendar.from_ical(d).walk("VEVENT")[0]["UID"]) for d in after.values())
+    expected = sorted(str(Calendar.from_ical(d).walk("VEVENT")[0]["UID"]) for d in current.values())
+    assert uids == sorted([*expected, "mine@x"])  # new identities, once each, and mine
+    assert radicale.get_raw(mine) == mine_data
+    again = next(c for c in sync(config)["calendars"] if c["name"] == "org")  # type: ignore[union-attr]
+    assert {c["kind"] for c in again["changes"]} == {"unchanged"}

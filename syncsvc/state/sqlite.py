@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncsvc.domain.errors import ConfigError, Where
 from syncsvc.domain.events import ObservedEvent
+from syncsvc.domain.ownership import LEGACY_MARKER
 from syncsvc.domain.plan import Plan
 from syncsvc.settings import Settings
 from syncsvc.state.history import RunHistory
@@ -206,7 +207,9 @@ class SqliteState(RunHistory):
                 sequence=row["sequence"],
                 start=decode_when(row["start"]),
                 end=decode_when(row["end"]),
-                marker=row["marker"],
+                # Rows from before schema 3 were written by a version whose marker was the
+                # constant: they are candidates for the one-time adoption, like the events.
+                marker=row["marker"] if row["marker"] is not None else LEGACY_MARKER,
             )
             for row in rows
         }
