@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,6 +44,7 @@ def _event(uid: str, start: date | datetime | None = None) -> ObservedEvent:
         sequence=3,
         start=start,
         end=start,
+        marker=f"v2.{uid}",
     )
 
 
@@ -101,6 +103,16 @@ def test_events_round_trip_with_dates_zones_and_tokens(tmp_path: Path) -> None:
     # Persisted: a new store on the same file sees it.
     with SqliteState(tmp_path / "s.sqlite3") as again:
         assert again.get_events("org") == {"a": events["a"]}
+
+
+def test_events_remembered_before_markers_were_kept_read_as_the_old_constant_marker(
+    tmp_path: Path,
+) -> None:
+    with SqliteState(tmp_path / "s.sqlite3") as store:
+        store.save("org", "t", {"a": _event("a"), "b": replace(_event("b"), marker=None)})
+        (a, b) = (store.get_events("org")[k] for k in "ab")
+    assert a.marker == "v2.a"
+    assert b.marker == "syncsvc"  # a candidate for the one-time adoption, never plain "ours"
 
 
 def test_zone_is_kept_not_only_the_offset() -> None:
