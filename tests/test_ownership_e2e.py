@@ -277,3 +277,31 @@ def _legacy_uid_of(new_uid: str, legacy_uid: object) -> str:
         if re.sub(r"[^a-z0-9-]+", "-", item.key.lower()).strip("-")[:60] == readable:
             return legacy_uid(item.key, int(ordinal), "syncsvc.local")  # type: ignore[operator,no-any-return]
     raise AssertionError(new_uid)
+
+
+def test_a_public_calendars_errors_and_notes_name_no_plan_text(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    sync_json(config)
+    public = tmp_path / "var" / "calendars" / "hva-skjer"
+    name, data = next(iter(events_in(public).items()))
+    # Someone replaced our file with their own event under the same UID (no marker): the
+    # event is not ours any more, and re-creating ours meets their file.
+    cal = Calendar.from_ical(data)
+    vevent = cal.walk("VEVENT")[0]
+    del vevent["X-SYNCSVC-OWNER"]
+    vevent["SUMMARY"] = vText("Eget arrangement")
+    (public / name).write_bytes(cal.to_ical())
+    (public / "a-copy.ics").write_bytes(_with_uid(next(iter(events_in(public).values())), "c@x"))
+    report = sync_json(config)
+    hva = calendar_report(report, "hva-skjer")
+    assert hva["outcome"] == "failed"
+    # What the report says about the public calendar's events (the admin's report also
+    # names each change's plan item, by design: that is the admin's own plan).
+    changes = hva["changes"]
+    assert isinstance(changes, list)
+    said = [hva["error"], *hva["notes"]]  # type: ignore[list-item]
+    said += [str(c.get(k)) for c in changes for k in ("uid", "summary", "error", "reason")]
+    shown = json.dumps(said, ensure_ascii=False).casefold()
+    assert "not ours" in shown
+    for word in PRIVATE_WORDS:
+        assert word.casefold() not in shown, word
