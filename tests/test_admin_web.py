@@ -26,6 +26,7 @@ from syncsvc.domain.changes import (
 from syncsvc.domain.errors import Where
 from syncsvc.domain.plan import Plan, Problem, ProblemKind, Severity
 from syncsvc.settings import Settings
+from syncsvc.state.records import TriggerResult
 from syncsvc.state.sqlite import SqliteState
 from syncsvc.web import WebContext, make_server, serve_in_thread
 from syncsvc.web.admin_auth import Sessions, hash_password, verify_password
@@ -123,9 +124,9 @@ class Admin:
         self.thread = serve_in_thread(self.httpd)
         self.client = httpx.Client(base_url=self.base, timeout=20)
 
-    def _trigger(self, reason: str) -> dict[str, Any]:
+    def _trigger(self, reason: str) -> TriggerResult:
         self.triggers.append(reason)
-        return {"queued": True, "coalesced": False, "running": False}
+        return TriggerResult(queued=True, running=False, coalesced=False)
 
     def _preview(self) -> dict[str, Any]:
         self.previews += 1

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import icalendar
@@ -28,6 +27,7 @@ from syncsvc.domain.plan import Plan
 from syncsvc.service.daemon import DaemonInfo, PlanWatch, SyncRunner, expected_period, run_daemon
 from syncsvc.settings import HttpSettings, PlanSettings, Settings, SyncSettings
 from syncsvc.state.base import TargetState
+from syncsvc.state.records import RunRecord, SyncStatus
 from syncsvc.state.sqlite import status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +69,12 @@ def test_triggers_during_a_run_coalesce_into_exactly_one_more() -> None:
         runner.trigger("startup")
         assert started.acquire(timeout=DEADLINE)
         results = [runner.trigger(r) for r in ("admin", "plan-changed", "admin", "schedule")]
-        assert [r["coalesced"] for r in results] == [False, True, True, True]
-        assert all(r["running"] for r in results)
+        assert [r.coalesced for r in results] == [False, True, True, True]
+        assert all(r.running for r in results)
         gate.set()
         assert runner.wait_idle(DEADLINE)
         assert seen == [("startup",), ("admin", "plan-changed", "schedule")]
-        assert runner.status() == {"running": False, "pending": False, "runs": 2}
+        assert runner.status() == SyncStatus(running=False, pending=False, runs=2)
     finally:
         runner.stop(DEADLINE)
 
@@ -99,7 +99,9 @@ def test_stop_lets_the_current_run_finish_and_drops_the_pending_one() -> None:
     gate.set()
     stopper.join(DEADLINE)
     assert finished == ["first"]
-    assert runner.trigger("late")["queued"] is False
+    late = runner.trigger("late")
+    assert late.queued is False
+    assert late.reason == "shutting down"
 
 
 def test_a_crashing_run_does_not_kill_the_worker() -> None:
@@ -264,8 +266,8 @@ def test_daemon_syncs_at_start_and_when_the_plan_changes(daemon: DaemonThread) -
     second = daemon.next_report()
     assert second.plan_source == "version 2, a date moved"
     assert daemon.finish() == 0
-    runs = status(daemon.settings)["runs"]
-    assert [r["run_id"] for r in runs] == [second.run_id, first.run_id]
+    runs = status(daemon.settings).runs
+    assert [r.run_id for r in runs] == [second.run_id, first.run_id]
 
 
 def test_a_failed_run_is_recorded_and_the_daemon_keeps_going(daemon: DaemonThread) -> None:
@@ -282,7 +284,7 @@ def test_a_failed_run_is_recorded_and_the_daemon_keeps_going(daemon: DaemonThrea
     assert ok.outcome == "ok"
     assert httpx.get(f"{base}/readyz").status_code == 200
     assert daemon.finish() == 0
-    assert [r["outcome"] for r in status(daemon.settings)["runs"]] == ["ok", "failed"]
+    assert [r.outcome for r in status(daemon.settings).runs] == ["ok", "failed"]
 
 
 def test_admin_triggers_during_a_run_give_exactly_one_more_run(daemon: DaemonThread) -> None:
@@ -375,8 +377,8 @@ def test_sigterm_lets_the_running_sync_finish_and_exits_0(tmp_path: Path) -> Non
 
 
 # --- end to end: the real engine, the CLI, the seed plan --------------------------------------
-def _ended(data: Path) -> list[dict[str, Any]]:
-    return [r for r in status(data)["runs"] if r["outcome"] != "running"]
+def _ended(data: Path) -> list[RunRecord]:
+    return [r for r in status(data).runs if r.outcome != "running"]
 
 
 def _free_port() -> int:
@@ -437,8 +439,8 @@ def test_daemon_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
         if proc.poll() is not None:
             pytest.fail(f"the daemon exited early:\n{proc.communicate()[0].decode()}")
         first = _ended(data)[0]
-        assert first["outcome"] == "ok", first
-        assert first["counts"]["applied"]["create"] > 0
+        assert first.outcome == "ok", first
+        assert first.counts.applied.create > 0
         org = data / "calendars" / "org"
         assert _start_of(_events(org), title) == [date(2024, 3, 7)]
         uid_before = {u for u, e in _events(org).items() if str(e["SUMMARY"]) == title}
@@ -452,8 +454,8 @@ def test_daemon_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
 
         assert wait_for(moved)
         second = _ended(data)[0]
-        assert second["counts"]["applied"]["update"] >= 1
-        assert second["counts"]["applied"]["create"] == 0
+        assert second.counts.applied.update >= 1
+        assert second.counts.applied.create == 0
         # A moved date updates the event in place: same UID.
         assert {u for u, e in _events(org).items() if str(e["SUMMARY"]) == title} == uid_before
 

@@ -22,6 +22,7 @@ from syncsvc.domain.changes import (
     RunReport,
 )
 from syncsvc.settings import Settings
+from syncsvc.state.records import SyncStatus, TriggerResult
 from syncsvc.state.sqlite import SqliteState
 from syncsvc.web import WebContext, make_server, serve_in_thread
 from syncsvc.web.metrics import Metrics
@@ -91,16 +92,16 @@ class Server:
             store=store,
             trigger=self._trigger,
             clock=clock,
-            sync_status=lambda: {"running": False, "pending": bool(self.triggers)},
+            sync_status=lambda: SyncStatus(running=False, pending=bool(self.triggers)),
         )
         self.httpd = make_server(self.context)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = serve_in_thread(self.httpd)
         self.client = httpx.Client(base_url=self.base, timeout=10)
 
-    def _trigger(self, reason: str) -> dict[str, Any]:
+    def _trigger(self, reason: str) -> TriggerResult:
         self.triggers.append(reason)
-        return {"queued": True, "coalesced": len(self.triggers) > 1, "running": False}
+        return TriggerResult(queued=True, running=False, coalesced=len(self.triggers) > 1)
 
     def record(self, report: RunReport) -> None:
         self.store.record_run(report)
@@ -452,7 +453,7 @@ def test_a_handler_crash_is_a_500_logged_through_structlog(make: Callable[..., S
 
     srv = make()
 
-    def broken(reason: str) -> dict[str, Any]:
+    def broken(reason: str) -> TriggerResult:
         raise RuntimeError("boom")
 
     srv.context.trigger = broken

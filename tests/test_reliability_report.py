@@ -208,12 +208,12 @@ def same_counts_everywhere(report: RunReport, store: SqliteState) -> dict[str, A
     assert report.to_dict()["calendars"][0]["counts"] == counts
     store.record_run(report)
     data = status(store.path.parent)  # as `syncsvc status` reads it, on its own connection
-    run = data["runs"][0]
-    assert run["run_id"] == report.run_id
-    assert run["counts"] == report.tally.as_dict()
-    calendar = next(c for c in data["calendars"] if c["name"] == "org")
-    assert calendar["counts"] == counts
-    assert calendar["outcome"] == cal.outcome.value
+    run = data.runs[0]
+    assert run.run_id == report.run_id
+    assert run.counts == report.tally
+    calendar = next(c for c in data.calendars if c.name == "org")
+    assert calendar.counts.as_dict() == counts
+    assert calendar.outcome == cal.outcome.value
     metrics = Metrics()
     metrics.observe_run(report)
     text = metrics.render()

@@ -151,20 +151,20 @@ def test_a_run_still_going_is_running_not_unfinished(
     try:
         assert _Gate.reached.wait(DEADLINE)
         # Another reader (as `syncsvc status` in another process) sees a live run.
-        live = status(settings)["runs"][0]
-        assert live["run_id"] == "live"
-        assert live["outcome"] == "running"
-        assert live["counts"]["applied"]["create"] == 2
+        live = status(settings).runs[0]
+        assert live.run_id == "live"
+        assert live.outcome == "running"
+        assert live.counts.applied.create == 2
     finally:
         _Gate.release.set()
         worker.join(DEADLINE)
     assert not worker.is_alive()
     store.record_run(result[0])
-    done = status(settings)["runs"][0]
-    assert done["run_id"] == "live"
-    assert done["outcome"] == "ok"
-    assert done["counts"]["applied"]["create"] == EVENTS
-    assert done["finished"] is not None
+    done = status(settings).runs[0]
+    assert done.run_id == "live"
+    assert done.outcome == "ok"
+    assert done.counts.applied.create == EVENTS
+    assert done.finished is not None
     store.close()
 
 
@@ -219,7 +219,7 @@ def test_a_dead_run_is_swept_once_and_counted_in_the_metrics(tmp_path: Path) -> 
         run_id, dry_run = swept[0]
         assert not dry_run
         assert store.sweep() == []  # recorded as unfinished: nothing left to find
-        assert store.runs(1)[0]["run_id"] == run_id
+        assert store.runs(1)[0].run_id == run_id
     metrics = Metrics()
     metrics.unfinished(dry_run=dry_run)
     assert 'syncsvc_runs_total{dry_run="false",outcome="unfinished"} 1' in metrics.render()

@@ -143,7 +143,7 @@ def test_a_partly_migrated_store_gets_the_remaining_migrations(tmp_path: Path) -
     db.close()
     with SqliteState(path) as store:
         assert store.schema_version == len(MIGRATIONS)
-        assert store.plan_issues()["problems"] == []
+        assert store.plan_issues().problems == ()
 
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
@@ -165,27 +165,30 @@ def test_record_run_keeps_history_and_last_result_per_calendar(tmp_path: Path) -
     store.record_run(dry)
 
     runs = store.runs(10)
-    assert [r["run_id"] for r in runs] == ["r3", "r2", "r1"]
-    assert runs[1]["outcome"] == "partial"
-    assert runs[1]["errors"] == 1
-    assert runs[2]["counts"] == {
+    assert [r.run_id for r in runs] == ["r3", "r2", "r1"]
+    assert runs[1].outcome == "partial"
+    assert runs[1].errors == 1
+    assert runs[2].counts.as_dict() == {
         "planned": {"create": 1, "update": 0, "delete": 0},
         "applied": {"create": 1, "update": 0, "delete": 0},
         "failed": {"create": 0, "update": 0, "delete": 0},
         "not_attempted": {"create": 0, "update": 0, "delete": 0},
         "unchanged": 1,
     }
-    assert runs[2]["requests"] == 6
-    assert runs[2]["duration_seconds"] == 2.0
-    assert runs[2]["plan_undated"] == 3
+    assert runs[2].requests == 6
+    assert runs[2].duration_seconds == 2.0
+    assert runs[2].plan_undated == 3
     # The dry run is history, but not the last real result.
-    assert store.last_run(include_dry_runs=False)["run_id"] == "r2"  # type: ignore[index]
-    cals = {c["name"]: c for c in store.calendars()}
-    assert cals["hva-skjer"]["outcome"] == "failed"
-    assert cals["hva-skjer"]["error"] == "server said 503"
+    last = store.last_run(include_dry_runs=False)
+    assert last is not None
+    assert last.run_id == "r2"
+    cals = {c.name: c for c in store.calendars()}
+    assert cals["hva-skjer"].outcome == "failed"
+    assert cals["hva-skjer"].error == "server said 503"
     # The last success survives a later failure.
-    assert cals["hva-skjer"]["last_success_at"] == (t0 + timedelta(seconds=2)).isoformat()
-    assert cals["org"]["counts"]["applied"]["create"] == 1
+    assert cals["hva-skjer"].last_success_at == t0 + timedelta(seconds=2)
+    assert cals["hva-skjer"].to_json()["last_success_at"] == (t0 + timedelta(seconds=2)).isoformat()
+    assert cals["org"].counts.applied.create == 1
     report = store.last_report()
     assert report is not None
     assert report["run_id"] == "r2"
@@ -205,20 +208,21 @@ def test_plan_issues_replace_the_previous_plans(tmp_path: Path) -> None:
     store.record_plan(plan)
     store.record_plan(plan)
     issues = store.plan_issues()
-    assert issues["plan"]["year"] == 2024
-    assert [i["title"] for i in issues["undated"]] == ["Opprette programråd"]
-    assert issues["problems"][0]["where"] == "arsplan.txt:17"
-    assert issues["problems"][0]["title"] == "Opprette programråd"
+    assert issues.plan is not None
+    assert issues.plan.year == 2024
+    assert [i.title for i in issues.undated] == ["Opprette programråd"]
+    assert issues.problems[0].where == "arsplan.txt:17"
+    assert issues.problems[0].title == "Opprette programråd"
 
 
 def test_status_and_its_text_form(tmp_path: Path) -> None:
-    assert status(tmp_path)["runs"] == []
+    assert status(tmp_path).runs == ()
     assert "No runs recorded yet." in format_status(status(tmp_path))
     with SqliteState(tmp_path / "state.sqlite3") as store:
         store.record_run(_report("r1", datetime(2024, 3, 1, 8, tzinfo=UTC), failed=True))
         store.save("org", None, {"a": _event("a")})
     data = status(tmp_path)
-    assert data["runs"][0]["run_id"] == "r1"
+    assert data.runs[0].run_id == "r1"
     text = format_status(data)
     assert "partial" in text
     assert "server said 503" in text

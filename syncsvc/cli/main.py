@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from syncsvc.domain.plan import Plan
     from syncsvc.plan.load import PlanSourceSpec
     from syncsvc.settings import Settings
+    from syncsvc.state.sqlite import SqliteState
 
 log = get_logger("syncsvc.cli.main")
 
@@ -256,7 +257,7 @@ def _write(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _open_state(settings: Settings) -> Any:
+def _open_state(settings: Settings) -> SqliteState:
     from syncsvc.state.sqlite import open_state
 
     return open_state(settings)
@@ -290,7 +291,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     settings = _settings(args)
     status = _open_state(settings).status()
     if args.json:
-        json.dump(status, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        json.dump(status.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         _write(format_status(status))

@@ -2,62 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
 from syncsvc.domain.changes import WRITES, RunOutcome, Tally
+from syncsvc.state.records import StatusReport
 
 
-def format_status(data: Mapping[str, Any]) -> str:
+def format_status(data: StatusReport) -> str:
     """A readable rendering of `status()` for the terminal."""
-    lines = [f"State: {data.get('state', '?')}"]
-    runs: Sequence[Mapping[str, Any]] = data.get("runs", [])
-    if not runs:
+    lines = [f"State: {data.state}"]
+    if not data.runs:
         lines.append("No runs recorded yet.")
     else:
         lines.append("")
         lines.append("Last runs:")
-        for run in runs:
-            counts = counts_text(run.get("counts"), planned_only=bool(run.get("dry_run")))
-            flags = " (dry run)" if run.get("dry_run") else ""
-            duration = run.get("duration_seconds")
-            took = f" in {duration:.1f}s" if isinstance(duration, int | float) else ""
+        for run in data.runs:
+            counts = counts_text(run.counts, planned_only=run.dry_run)
+            flags = " (dry run)" if run.dry_run else ""
+            duration = run.duration_seconds
+            took = f" in {duration:.1f}s" if duration is not None else ""
             lines.append(
-                f"  {run.get('started', '?')}  {run.get('outcome', '?'):<10} "
-                f"{counts}{took}{flags}  [{run.get('run_id', '')}]"
+                f"  {run.started.isoformat()}  {run.outcome.value:<10} "
+                f"{counts}{took}{flags}  [{run.run_id}]"
             )
-            if run.get("outcome") == RunOutcome.RUNNING:
+            if run.outcome is RunOutcome.RUNNING:
                 lines.append("      still running (what it has applied so far)")
-            elif run.get("error"):
-                label = "" if run.get("outcome") == RunOutcome.UNFINISHED else "error: "
-                lines.append(f"      {label}{run['error']}")
+            elif run.error:
+                label = "" if run.outcome is RunOutcome.UNFINISHED else "error: "
+                lines.append(f"      {label}{run.error}")
             plan_bits = []
-            if run.get("plan_undated"):
-                plan_bits.append(f"{run['plan_undated']} undated")
-            if run.get("plan_problems"):
-                plan_bits.append(f"{run['plan_problems']} plan problems")
+            if run.plan_undated:
+                plan_bits.append(f"{run.plan_undated} undated")
+            if run.plan_problems:
+                plan_bits.append(f"{run.plan_problems} plan problems")
             if plan_bits:
                 lines.append(f"      plan: {', '.join(plan_bits)}")
-    calendars: Sequence[Mapping[str, Any]] = data.get("calendars", [])
-    if calendars:
-        width = max(len(str(c.get("name", ""))) for c in calendars)
+    if data.calendars:
+        width = max(len(c.name) for c in data.calendars)
         lines.append("")
         lines.append("Calendars:")
-        for cal in calendars:
-            outcome = cal.get("outcome") or "never synced"
+        for cal in data.calendars:
+            outcome = cal.outcome or "never synced"
+            at = cal.at.isoformat() if cal.at else "-"
             lines.append(
-                f"  {cal.get('name', ''):<{width}}  {outcome:<10} {cal.get('at') or '-'}  "
-                f"{counts_text(cal.get('counts'))}  {_plural(cal.get('events', 0), 'event')}"
+                f"  {cal.name:<{width}}  {outcome:<10} {at}  "
+                f"{counts_text(cal.counts)}  {_plural(cal.events, 'event')}"
             )
-            if cal.get("error"):
-                lines.append(f"  {'':<{width}}  error: {cal['error']}")
+            if cal.error:
+                lines.append(f"  {'':<{width}}  error: {cal.error}")
     return "\n".join(lines)
 
 
-def counts_text(counts: Mapping[str, Any] | None, *, planned_only: bool = False) -> str:
+def counts_text(tally: Tally, *, planned_only: bool = False) -> str:
     """'applied 38 create, 0 update, 0 delete; 1 failed, 76 not attempted; 41 unchanged'.
     Counts are what the target confirmed; a dry run only ever plans."""
-    tally = Tally.from_dict(counts)
     if planned_only:
         kinds = tally.planned
         head = "planned " + ", ".join(f"{kinds.get(k)} {k.value}" for k in WRITES)

@@ -34,6 +34,7 @@ from syncsvc.plan import netguard
 from syncsvc.plan.source import is_url, read_source
 from syncsvc.settings import Settings
 from syncsvc.state.base import TargetState
+from syncsvc.state.records import SyncStatus, TriggerResult
 from syncsvc.state.sqlite import SqliteState, open_state
 from syncsvc.web.admin_ui import FORCE_REASON
 from syncsvc.web.metrics import Metrics
@@ -82,18 +83,18 @@ class SyncRunner:
     def start(self) -> None:
         self._thread.start()
 
-    def trigger(self, reason: str) -> dict[str, Any]:
+    def trigger(self, reason: str) -> TriggerResult:
         with self._cond:
             if self._stopping:
-                return {"queued": False, "running": self._running, "reason": "shutting down"}
+                return TriggerResult(queued=False, running=self._running, reason="shutting down")
             coalesced = bool(self._pending)
             self._pending.append(reason)
             self._cond.notify_all()
-            return {"queued": True, "coalesced": coalesced, "running": self._running}
+            return TriggerResult(queued=True, running=self._running, coalesced=coalesced)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> SyncStatus:
         with self._cond:
-            return {"running": self._running, "pending": bool(self._pending), "runs": self._runs}
+            return SyncStatus(running=self._running, pending=bool(self._pending), runs=self._runs)
 
     @property
     def runs(self) -> int:
@@ -293,10 +294,10 @@ def run_daemon(
 
     runner = SyncRunner(run_once)
 
-    def trigger(reason: str) -> dict[str, Any]:
+    def trigger(reason: str) -> TriggerResult:
         metrics.trigger(reason)
         result = runner.trigger(reason)
-        log.debug("sync.triggered", reason=reason, **result)
+        log.debug("sync.triggered", reason=reason, **result.log_fields())
         return result
 
     server = None
@@ -444,7 +445,7 @@ def _log_report(report: RunReport) -> None:
         "changes_not_attempted": tally.not_attempted.total,
     }
     duration = ((report.finished or report.started) - report.started).total_seconds()
-    fields: dict[str, Any] = {
+    fields: dict[str, object] = {
         "outcome": report.outcome,
         "duration_seconds": round(duration, 3),
         "calendars": len(report.calendars),

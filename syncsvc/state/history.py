@@ -30,6 +30,7 @@ from syncsvc.domain.changes import (
     stored_tally,
 )
 from syncsvc.state.lease import Leases
+from syncsvc.state.records import CalendarRecord, RunRecord
 
 HISTORY_LIMIT = 500  # runs kept; older ones are pruned when a run is recorded
 DID_NOT_FINISH = "did not finish: the process stopped (killed or crashed) before the run ended"
@@ -147,9 +148,9 @@ class RunHistory:
     # --- reading -------------------------------------------------------------------------------
     def runs(
         self, limit: int = 10, *, include_dry_runs: bool = True, include_running: bool = True
-    ) -> list[dict[str, Any]]:
-        """The newest runs first, as plain dicts (no per-event detail). A run still going
-        shows what it has applied so far."""
+    ) -> list[RunRecord]:
+        """The newest runs first (no per-event detail). A run still going shows what it has
+        applied so far."""
         _sweep(self)
         where = ["1 = 1"]
         if not include_dry_runs:
@@ -166,11 +167,11 @@ class RunHistory:
             for row in rows:
                 counts = _row_counts(row)
                 if row["outcome"] == RunOutcome.RUNNING:
-                    counts = _live(self._db, row)["counts"]
-                out.append(_run_row(row, counts))
+                    counts = Tally.from_dict(_live(self._db, row)["counts"])
+                out.append(_run_record(row, counts))
         return out
 
-    def last_run(self, *, include_dry_runs: bool = False) -> dict[str, Any] | None:
+    def last_run(self, *, include_dry_runs: bool = False) -> RunRecord | None:
         """The newest run that has ended (ok or not; unfinished counts as ended)."""
         found = self.runs(1, include_dry_runs=include_dry_runs, include_running=False)
         return found[0] if found else None
@@ -193,7 +194,7 @@ class RunHistory:
             ).fetchone()
         return None if row is None or not row["report"] else dict(json.loads(row["report"]))
 
-    def calendars(self) -> list[dict[str, Any]]:
+    def calendars(self) -> list[CalendarRecord]:
         _sweep(self)
         with self._lock:
             rows = self._db.execute(
@@ -201,18 +202,18 @@ class RunHistory:
                 " FROM calendars c ORDER BY c.name"
             ).fetchall()
         return [
-            {
-                "name": row["name"],
-                "target": row["target"],
-                "outcome": row["last_outcome"],
-                "at": row["last_at"],
-                "last_success_at": row["last_success_at"],
-                "run_id": row["last_run_id"],
-                "counts": _calendar_counts(row["last_counts"], row["last_outcome"]),
-                "requests": row["last_requests"],
-                "error": row["last_error"],
-                "events": row["events"],
-            }
+            CalendarRecord(
+                name=row["name"],
+                target=row["target"],
+                outcome=row["last_outcome"],
+                at=_when(row["last_at"]),
+                last_success_at=_when(row["last_success_at"]),
+                run_id=row["last_run_id"],
+                counts=_calendar_counts(row["last_counts"], row["last_outcome"]),
+                requests=row["last_requests"],
+                error=row["last_error"],
+                events=int(row["events"]),
+            )
             for row in rows
         ]
 
@@ -320,7 +321,7 @@ def _write_calendar(
     run_id: str,
     outcome: str,
     at: str,
-    counts: Mapping[str, Any],
+    counts: Mapping[str, object],
     requests: int,
     error: str | None,
     success_at: str | None,
@@ -341,49 +342,50 @@ def _write_calendar(
     )
 
 
-def _row_counts(row: sqlite3.Row) -> dict[str, Any]:
+def _row_counts(row: sqlite3.Row) -> Tally:
     if row["counts"]:
-        return dict(json.loads(row["counts"]))
+        return Tally.from_dict(json.loads(row["counts"]))
     # Recorded before per-change statuses: count from the stored report's `applied` flags.
     report = json.loads(row["report"])
     total = Tally()
     for cal in report.get("calendars") or ():
         total += stored_tally(cal)
-    return total.as_dict()
+    return total
 
 
-def _calendar_counts(text: str | None, outcome: str | None) -> dict[str, Any]:
+def _calendar_counts(text: str | None, outcome: str | None) -> Tally:
     data = json.loads(text) if text else {}
     if not data or "applied" in data:
-        return Tally.from_dict(data).as_dict()
+        return Tally.from_dict(data)
     # Recorded before per-change statuses: {"create": n, ...} were planned counts; an ok
     # calendar applied them all, of any other nothing is known to have been applied.
     planned = {k.value: int(data.get(k.value) or 0) for k in ChangeKind if k.value in data}
     unchanged = planned.pop("unchanged", 0)
     bucket = "applied" if outcome == Outcome.OK else "not_attempted"
-    return Tally.from_dict({bucket: planned, "unchanged": unchanged}).as_dict()
+    return Tally.from_dict({bucket: planned, "unchanged": unchanged})
 
 
-def _run_row(row: sqlite3.Row, counts: dict[str, Any]) -> dict[str, Any]:
-    started = datetime.fromisoformat(row["started"])
-    finished = datetime.fromisoformat(row["finished"]) if row["finished"] else None
-    return {
-        "run_id": row["run_id"],
-        "started": row["started"],
-        "finished": row["finished"],
-        "duration_seconds": (finished - started).total_seconds() if finished else None,
-        "outcome": row["outcome"],
-        "dry_run": bool(row["dry_run"]),
-        "forced": bool(row["forced"]),
-        "plan_source": row["plan_source"],
-        "plan_items": row["plan_items"],
-        "plan_undated": row["plan_undated"],
-        "plan_problems": row["plan_problems"],
-        "counts": counts,
-        "requests": row["requests"],
-        "errors": row["errors"],
-        "error": row["error"],
-    }
+def _run_record(row: sqlite3.Row, counts: Tally) -> RunRecord:
+    return RunRecord(
+        run_id=row["run_id"],
+        started=datetime.fromisoformat(row["started"]),
+        finished=_when(row["finished"]),
+        outcome=RunOutcome(row["outcome"]),
+        dry_run=bool(row["dry_run"]),
+        forced=bool(row["forced"]),
+        plan_source=row["plan_source"],
+        plan_items=row["plan_items"],
+        plan_undated=row["plan_undated"],
+        plan_problems=row["plan_problems"],
+        counts=counts,
+        requests=int(row["requests"]),
+        errors=int(row["errors"]),
+        error=row["error"],
+    )
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _iso(value: datetime) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncsvc.domain.errors import ConfigError, Where
@@ -26,6 +25,7 @@ from syncsvc.domain.plan import Plan
 from syncsvc.settings import Settings
 from syncsvc.state.history import RunHistory
 from syncsvc.state.lease import Leases
+from syncsvc.state.records import UNDATED, PlanIssue, PlanIssues, PlanSummary, StatusReport
 
 STATE_FILE = "state.sqlite3"
 
@@ -248,7 +248,7 @@ class SqliteState(RunHistory):
         titles = {item.key: item.title for item in plan.items}
         rows: list[tuple[str, str, str, str | None, str | None, str | None]] = [
             (
-                "undated-item",
+                UNDATED,
                 "info",
                 item.date_text.replace("\n", " ") or "no date",
                 str(item.where) if item.where else None,
@@ -280,35 +280,38 @@ class SqliteState(RunHistory):
                 (json.dumps({"title": plan.title, "year": plan.year, "source": plan.source}),),
             )
 
-    def plan_issues(self) -> dict[str, Any]:
+    def plan_issues(self) -> PlanIssues:
         with self._lock:
             rows = self._db.execute("SELECT * FROM plan_issues ORDER BY seq").fetchall()
             meta = self._db.execute("SELECT value FROM meta WHERE key = 'plan'").fetchone()
         issues = [
-            {
-                "kind": row["kind"],
-                "severity": row["severity"],
-                "message": row["message"],
-                "where": row["location"],
-                "item_key": row["item_key"],
-                "title": row["title"],
-            }
+            PlanIssue(
+                kind=row["kind"],
+                severity=row["severity"],
+                message=row["message"],
+                where=row["location"],
+                item_key=row["item_key"],
+                title=row["title"],
+            )
             for row in rows
         ]
-        return {
-            "plan": json.loads(meta["value"]) if meta else None,
-            "undated": [i for i in issues if i["kind"] == "undated-item"],
-            "problems": [i for i in issues if i["kind"] != "undated-item"],
-        }
+        plan = json.loads(meta["value"]) if meta else None
+        return PlanIssues(
+            plan=PlanSummary(plan.get("title"), plan.get("year"), plan.get("source"))
+            if plan
+            else None,
+            undated=tuple(i for i in issues if i.undated),
+            problems=tuple(i for i in issues if not i.undated),
+        )
 
-    def status(self, runs: int = 5) -> dict[str, Any]:
-        """Everything `syncsvc status` shows, JSON-ready."""
-        return {
-            "state": str(self.path),
-            "schema_version": self.schema_version,
-            "runs": self.runs(runs),
-            "calendars": self.calendars(),
-        }
+    def status(self, runs: int = 5) -> StatusReport:
+        """Everything `syncsvc status` shows."""
+        return StatusReport(
+            state=str(self.path),
+            schema_version=self.schema_version,
+            runs=tuple(self.runs(runs)),
+            calendars=tuple(self.calendars()),
+        )
 
 
 def open_state(where: Settings | Path) -> SqliteState:
@@ -316,11 +319,11 @@ def open_state(where: Settings | Path) -> SqliteState:
     return SqliteState(state_path(where.data_dir if isinstance(where, Settings) else where))
 
 
-def status(where: Settings | Path, runs: int = 5) -> dict[str, Any]:
+def status(where: Settings | Path, runs: int = 5) -> StatusReport:
     """Status of the state store; an empty status if there is none yet (creates nothing)."""
     path = state_path(where.data_dir if isinstance(where, Settings) else where)
     if not path.exists():
-        return {"state": str(path), "schema_version": 0, "runs": [], "calendars": []}
+        return StatusReport(state=str(path), schema_version=0)
     with SqliteState(path) as store:
         return store.status(runs)
 

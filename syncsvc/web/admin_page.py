@@ -2,7 +2,7 @@
 report, the plan's problems with where they are, pending changes from a dry run, sync now)
 and the --force confirmation that lists what would be deleted.
 
-Pure rendering over the plain dicts the state store and `RunReport.to_dict()` give. No script;
+Pure rendering over the state store's records and `RunReport.to_dict()`. No script;
 every value is escaped; every form carries the CSRF token.
 """
 
@@ -12,10 +12,12 @@ import base64
 import hashlib
 import html
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from syncsvc.domain.changes import WRITES, Tally
+from syncsvc.domain.changes import WRITES
+from syncsvc.state.records import CalendarRecord, PlanIssues, RunRecord, SyncStatus
 from syncsvc.web.admin_text import TEXT, Lang
 
 CSS = """
@@ -122,10 +124,10 @@ def dashboard(
     *,
     csrf: str,
     readiness: tuple[bool, str],
-    sync: Mapping[str, Any] | None,
-    calendars: Sequence[Mapping[str, Any]],
-    runs: Sequence[Mapping[str, Any]],
-    plan: Mapping[str, Any] | None,
+    sync: SyncStatus | None,
+    calendars: Sequence[CalendarRecord],
+    runs: Sequence[RunRecord],
+    plan: PlanIssues | None,
     last_report: Mapping[str, Any] | None,
     preview: Mapping[str, Any] | None = None,
     preview_error: str | None = None,
@@ -137,8 +139,8 @@ def dashboard(
     if message:
         body.append(f'<p class="box msg" role="status">{_e(message)}</p>')
     state = t["ready"] if ready else t["not_ready"]
-    running = [t["running"]] if sync and sync.get("running") else []
-    running += [t["pending"]] if sync and sync.get("pending") else []
+    running = [t["running"]] if sync and sync.running else []
+    running += [t["pending"]] if sync and sync.pending else []
     body += [
         f"<h2>{_e(t['status'])}</h2>",
         f'<p class="box"><strong class="outcome-{"ok" if ready else "failed"}">{_e(state)}</strong>'
@@ -212,7 +214,7 @@ def _button(action: str, label: str, csrf: str, kind: str = "") -> str:
     )
 
 
-def _calendars(lang: Lang, calendars: Sequence[Mapping[str, Any]]) -> str:
+def _calendars(lang: Lang, calendars: Sequence[CalendarRecord]) -> str:
     t = TEXT[lang]
     rows = [
         '<div class="scroll"><table class="calendars">',
@@ -224,20 +226,19 @@ def _calendars(lang: Lang, calendars: Sequence[Mapping[str, Any]]) -> str:
         + "</tr>",
     ]
     for cal in calendars:
-        outcome = str(cal.get("outcome") or "")
+        outcome = cal.outcome or ""
         rows.append(
-            f"<tr><td>{_e(cal.get('name'))}</td><td>{_e(cal.get('target'))}</td>"
-            f'<td class="outcome-{_e(outcome)}">{_e(outcome)}</td><td>{_e(cal.get("events"))}</td>'
-            f"<td>{_e(_short(cal.get('at')))}</td><td>{_e(cal.get('error') or '')}</td></tr>"
+            f"<tr><td>{_e(cal.name)}</td><td>{_e(cal.target)}</td>"
+            f'<td class="outcome-{_e(outcome)}">{_e(outcome)}</td><td>{_e(cal.events)}</td>'
+            f"<td>{_e(_short(cal.at))}</td><td>{_e(cal.error or '')}</td></tr>"
         )
     rows.append("</table></div>")
     return "".join(rows)
 
 
-def _problems(lang: Lang, plan: Mapping[str, Any] | None) -> str:
+def _problems(lang: Lang, plan: PlanIssues | None) -> str:
     t = TEXT[lang]
-    problems = list((plan or {}).get("problems") or [])
-    undated = list((plan or {}).get("undated") or [])
+    problems, undated = (plan.problems, plan.undated) if plan else ((), ())
     if not problems and not undated:
         return f'<p class="box">{_e(t["no_problems"])}</p>'
     rows = [
@@ -245,16 +246,15 @@ def _problems(lang: Lang, plan: Mapping[str, Any] | None) -> str:
         f'<tr><th scope="col">{_e(t["where"])}</th><th scope="col">{_e(t["message"])}</th></tr>',
     ]
     for p in problems + undated:
-        severity = _e(p.get("severity") or "")
-        text = p.get("message") or ""
-        if p.get("kind") == "undated-item":
-            text = f"{t['undated']}: {p.get('title') or p.get('item_key') or text}"
-        rows.append(f"<tr><td>{_e(p.get('where') or '')}</td><td>{severity}: {_e(text)}</td></tr>")
+        text = p.message
+        if p.undated:
+            text = f"{t['undated']}: {p.title or p.item_key or text}"
+        rows.append(f"<tr><td>{_e(p.where or '')}</td><td>{_e(p.severity)}: {_e(text)}</td></tr>")
     rows.append("</table></div>")
     return "".join(rows)
 
 
-def _runs(lang: Lang, runs: Sequence[Mapping[str, Any]]) -> str:
+def _runs(lang: Lang, runs: Sequence[RunRecord]) -> str:
     t = TEXT[lang]
     if not runs:
         return f'<p class="box">{_e(t["no_runs"])}</p>'
@@ -266,24 +266,24 @@ def _runs(lang: Lang, runs: Sequence[Mapping[str, Any]]) -> str:
     ]
     for run in runs:
         # What the server confirmed (a dry run only plans), as `syncsvc status` counts it.
-        tally = Tally.from_dict(run.get("counts"))
-        kinds = tally.planned if run.get("dry_run") else tally.applied
-        flags = [t["dry"]] if run.get("dry_run") else []
-        flags += [t["forced"]] if run.get("forced") else []
-        outcome = str(run.get("outcome") or "")
+        tally = run.counts
+        kinds = tally.planned if run.dry_run else tally.applied
+        flags = [t["dry"]] if run.dry_run else []
+        flags += [t["forced"]] if run.forced else []
+        outcome = run.outcome.value
         changes = " ".join(f"{t[k.value]} {kinds.get(k)}" for k in WRITES if kinds.get(k))
-        if not run.get("dry_run"):
+        if not run.dry_run:
             for label, n in (
                 ("failed", tally.failed.total),
                 ("not_applied", tally.not_attempted.total),
             ):
                 changes += f"; {t[label]} {n}" if n else ""
-        link = f'<a href="/admin?run={quote(str(run.get("run_id")))}#report">'
+        link = f'<a href="/admin?run={quote(run.run_id)}#report">'
         rows.append(
-            f"<tr><td>{link}{_e(_short(run.get('started')))}</a></td>"
+            f"<tr><td>{link}{_e(_short(run.started))}</a></td>"
             f'<td class="outcome-{_e(outcome)}">{_e(outcome)}'
             f"{(' (' + _e(', '.join(flags)) + ')') if flags else ''}</td>"
-            f"<td>{_e(changes or t['nothing'])}</td><td>{_e(run.get('error') or '')}</td></tr>"
+            f"<td>{_e(changes or t['nothing'])}</td><td>{_e(run.error or '')}</td></tr>"
         )
     rows.append("</table></div>")
     return "".join(rows)
@@ -343,5 +343,5 @@ def _fields(fields: object) -> str:
 
 def _short(value: object) -> str:
     """'2024-09-17T10:00:00+02:00' → '2024-09-17 10:00'."""
-    text = "" if value is None else str(value)
+    text = value.isoformat() if isinstance(value, datetime) else "" if value is None else str(value)
     return text[:16].replace("T", " ") if len(text) >= 16 else text

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from syncsvc.state.records import TriggerResult
 from syncsvc.web.admin_auth import (
     LANG_COOKIE,
     LOGIN_COOKIE,
@@ -235,11 +236,11 @@ class AdminUi:
         return self._html(request, force_page(lang, csrf=session.csrf, deletions=deletions(report)))
 
     def _trigger(self, reason: str) -> Response:
-        trigger: Callable[[str], dict[str, Any]] | None = self.ctx.trigger
+        trigger: Callable[[str], TriggerResult] | None = self.ctx.trigger
         if trigger is None:
             return Response(b"no scheduler in this process\n", 503, {}, "text/plain")
         result = trigger(reason)
-        log.info("http.sync_requested", reason=reason, **result)
+        log.info("http.sync_requested", reason=reason, **result.log_fields())
         return _redirect("/admin?m=queued")
 
     def _dry_run(self) -> tuple[dict[str, Any] | None, str | None]:

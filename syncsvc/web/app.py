@@ -18,7 +18,6 @@ import hmac
 import json
 import logging
 import time
-from typing import Any
 
 import structlog
 from starlette.applications import Starlette
@@ -73,7 +72,7 @@ def _text(status: int, text: str, headers: dict[str, str] | None = None) -> Resp
     return Response(text.encode(), status, headers, _TEXT)
 
 
-def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+def _json(status: int, data: object, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps(data, ensure_ascii=False, indent=2).encode() + b"\n"
     return Response(
         body, status, {"Cache-Control": "no-store", **(headers or {})}, "application/json"
@@ -203,7 +202,7 @@ class _Routes:
             return refused
         if self.ctx.trigger is None:
             return _json(503, {"error": "no scheduler in this process"})
-        result = self.ctx.trigger("admin")
+        result = self.ctx.trigger("admin").to_json()
         log.info("http.sync_requested", **result)
         return _json(202, result)
 
@@ -213,13 +212,13 @@ class _Routes:
             return refused
         store = self.ctx.store
         state = self.ctx.readiness()
-        body: dict[str, Any] = {
+        body: dict[str, object] = {
             "ready": state.ready,
             "readiness": state.detail,
-            "sync": self.ctx.sync_status() if self.ctx.sync_status else None,
-            "calendars": store.calendars() if store else [],
-            "runs": store.runs(10) if store else [],
-            "plan": store.plan_issues() if store else None,
+            "sync": self.ctx.sync_status().to_json() if self.ctx.sync_status else None,
+            "calendars": [c.to_json() for c in store.calendars()] if store else [],
+            "runs": [r.to_json() for r in store.runs(10)] if store else [],
+            "plan": store.plan_issues().to_json() if store else None,
             "last_report": store.last_report() if store else None,
         }
         return _json(200, body)

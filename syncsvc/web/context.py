@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from syncsvc.domain.changes import RunOutcome
 from syncsvc.settings import Settings
+from syncsvc.state.records import SyncStatus, TriggerResult
 from syncsvc.state.sqlite import SqliteState
 from syncsvc.web.agenda import AgendaEvent, parse_feed
 from syncsvc.web.feed import FeedFile, FeedSnapshot
@@ -36,12 +38,12 @@ class WebContext:
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     store: SqliteState | None = None
-    # Admin "sync now": returns a JSON-able description (queued, running, ...).
-    trigger: Callable[[str], dict[str, Any]] | None = None
+    # Admin "sync now": what the trigger did (queued, coalesced, refused).
+    trigger: Callable[[str], TriggerResult] | None = None
     # Readiness: the last real run must be ok and no older than this.
     ready_within: timedelta = timedelta(minutes=30)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    sync_status: Callable[[], dict[str, Any]] | None = None
+    sync_status: Callable[[], SyncStatus] | None = None
     # The admin page's "pending changes": a dry run's RunReport.to_dict(), computed on demand.
     preview: Callable[[], dict[str, Any]] | None = None
     feed: FeedFile = field(init=False)
@@ -65,10 +67,11 @@ class WebContext:
         last = self.store.last_run(include_dry_runs=False)
         if last is None:
             return Readiness(False, "starting", "no sync has run yet")
-        if last["outcome"] != "ok":
-            error = last.get("error") or "see /admin/status"
-            return Readiness(False, str(last["outcome"]), f"last sync {last['outcome']}: {error}")
-        finished = datetime.fromisoformat(last["finished"] or last["started"])
+        if last.outcome is not RunOutcome.OK:
+            error = last.error or "see /admin/status"
+            outcome = last.outcome.value
+            return Readiness(False, outcome, f"last sync {outcome}: {error}")
+        finished = last.finished or last.started
         age = self.clock() - finished
         if age > self.ready_within:
             return Readiness(
