@@ -290,7 +290,7 @@ class CalDAVTarget:
         if reply.status == 404:
             raise _CalendarMissing
         if props is None or (props.identity is None and props.sync_token is None):
-            # Nothing to learn here: skip the request until the next full listing.
+            # Nothing to learn here: skip this request on later runs.
             self._cursor = replace(self._cursor, probe=False)
             return None
         return props
