@@ -21,23 +21,18 @@ from syncsvc.domain.errors import AuthError, ConflictError, TargetError
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.engine.run import run_sync
 from syncsvc.present.report import format_report
-from syncsvc.settings import Settings
+from syncsvc.settings import FolderCalendar, IcsFileCalendar, Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets import registry
 from syncsvc.targets.folder.target import FolderTarget
+from tests import builders
 from tests.reliability import folder_objects, uids_in
 from tests.test_sync_engine import NOW, seed_plan
 
 
-def build_settings(tmp_path: Path, **fields: Any) -> Settings:
-    return Settings(sync={"data_dir": str(tmp_path)}, **fields)
-
-
 def folder_settings(tmp_path: Path) -> Settings:
-    return build_settings(
-        tmp_path,
-        calendars=[{"name": "org", "target": "folder", "path": "calendars/org"}],
-        feed={"calendar": None},
+    return builders.settings(
+        tmp_path, FolderCalendar(name="org", target="folder", path="calendars/org")
     )
 
 
@@ -231,10 +226,8 @@ def test_a_single_file_that_cannot_be_written_fails_every_change(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(icsfile, "write_atomic", disk_full)
-    settings = build_settings(
-        tmp_path,
-        calendars=[{"name": "org", "target": "ics-file", "path": "export/org.ics"}],
-        feed={"calendar": None},
+    settings = builders.settings(
+        tmp_path, IcsFileCalendar(name="org", target="ics-file", path="export/org.ics")
     )
     org = run(settings).calendars[0]
     assert not (tmp_path / "export" / "org.ics").exists()

@@ -21,8 +21,9 @@ from syncsvc.engine.run import run_sync
 from syncsvc.pipeline.ical import observe_ical
 from syncsvc.plan.load import read_plan_bytes
 from syncsvc.present.plan import plan_to_yaml
-from syncsvc.settings import FeedSettings, FolderCalendar, PlanSettings, Settings, SyncSettings
+from syncsvc.settings import FolderCalendar, PlanSettings, Settings
 from syncsvc.state.memory import MemoryState
+from tests import builders
 from tests.plan_docs import SEED_NAME, SEED_TEXT, seed_html
 from tests.reliability import folder_objects, uids_in
 
@@ -33,11 +34,10 @@ INJECTION = "Fagdag X\r\nBEGIN:VEVENT\r\nUID:evil@example.org\r\nSUMMARY:Injiser
 
 
 def settings_for(tmp_path: Path, plan: Path, fmt: str = "auto") -> Settings:
-    return Settings(
-        plan=PlanSettings(source=str(plan), format=fmt, max_bytes=2_000_000),  # type: ignore[arg-type]
-        sync=SyncSettings(data_dir=str(tmp_path / "var")),
-        calendars=(FolderCalendar(name="org", target="folder", path="org"),),
-        feed=FeedSettings(calendar=None),
+    return builders.settings(
+        tmp_path / "var",
+        FolderCalendar(name="org", target="folder", path="org"),
+        plan=PlanSettings(source=str(plan), format=fmt, max_bytes=2_000_000),
     )
 
 

@@ -11,8 +11,9 @@ import pytest
 from syncsvc.domain.changes import ChangeKind, Outcome
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
+from syncsvc.settings import CalDAVCalendar, Settings
 from syncsvc.state.memory import MemoryState
+from tests import builders
 from tests.servers import SERVERS, DavServer, open_caldav, server_config
 from tests.target_contract import event
 
@@ -33,12 +34,8 @@ PLAN = Plan(
 
 def settings(server: DavServer, url: str, tmp_path: Path, *, create: bool) -> Settings:
     config = server_config(server).model_copy(update={"create_calendars": create})
-    return Settings(
-        servers={"dav": config},
-        calendars=(CalDAVCalendar(name="ny", target="caldav", server="dav", url=url),),
-        sync=SyncSettings(data_dir=str(tmp_path)),
-        feed=FeedSettings(calendar=None),
-    )
+    calendar = CalDAVCalendar(name="ny", target="caldav", server="dav", url=url)
+    return builders.settings(tmp_path, calendar, servers={"dav": config})
 
 
 def exists(server: DavServer, path: str) -> bool:

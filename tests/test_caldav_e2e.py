@@ -17,10 +17,11 @@ from pydantic import SecretStr
 from syncsvc.domain.changes import ChangeKind, Outcome, RunReport
 from syncsvc.domain.plan import Occurrence, Person, Plan, PlanItem
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import CalDAVCalendar, CalDAVServer, FeedSettings, Settings, SyncSettings
+from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.caldav import target as caldav_target
 from syncsvc.targets.caldav.http import RetryPolicy
+from tests import builders
 from tests.servers import DavServer, calendar_path, server_config
 from tests.servers_cyrus import CyrusServer
 from tests.target_contract import FOREIGN
@@ -93,12 +94,7 @@ class World:
         )
         servers = {key: server_config(s) for key, s in self.servers.items()}
         servers.update(server_overrides)
-        return Settings(
-            servers=servers,
-            calendars=calendars,
-            sync=SyncSettings(data_dir=str(self.data_dir)),
-            feed=FeedSettings(calendar=None),
-        )
+        return builders.settings(self.data_dir, *calendars, servers=servers)
 
     def run(self, plan: Plan, settings: Settings | None = None) -> RunReport:
         return run_sync(settings or self.settings(), plan=plan, state=self.state, now=NOW)

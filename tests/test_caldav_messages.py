@@ -13,9 +13,10 @@ from syncsvc.domain.changes import Outcome
 from syncsvc.domain.errors import TargetError
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
+from syncsvc.settings import CalDAVCalendar
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.caldav import messages, xml
+from tests import builders
 from tests.servers import DavServer, open_caldav, server_config
 from tests.servers_cyrus import CyrusServer
 from tests.target_contract import event
@@ -108,12 +109,8 @@ def test_a_percent_encoded_name_the_server_refuses_is_explained(
     server, name = refusing
     url = f"{server.calendar_home}{name}-{tmp_path.name[-12:]}/"
     config = server_config(server).model_copy(update={"create_calendars": True})
-    settings = Settings(
-        servers={"dav": config},
-        calendars=(CalDAVCalendar(name="ny", target="caldav", server="dav", url=url),),
-        sync=SyncSettings(data_dir=str(tmp_path)),
-        feed=FeedSettings(calendar=None),
-    )
+    calendar = CalDAVCalendar(name="ny", target="caldav", server="dav", url=url)
+    settings = builders.settings(tmp_path, calendar, servers={"dav": config})
     (cal,) = run_sync(settings, plan=PLAN, state=MemoryState(), now=NOW).calendars
     assert cal.outcome is Outcome.FAILED
     assert cal.error is not None

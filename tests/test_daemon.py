@@ -25,10 +25,11 @@ from syncsvc.domain.changes import CalendarReport, RunReport
 from syncsvc.domain.errors import ConfigError, PlanError
 from syncsvc.domain.plan import Plan
 from syncsvc.service.daemon import DaemonInfo, PlanWatch, SyncRunner, expected_period, run_daemon
-from syncsvc.settings import HttpSettings, PlanSettings, Settings, SyncSettings
+from syncsvc.settings import HttpSettings, Settings, SyncSettings
 from syncsvc.state.base import TargetState
 from syncsvc.state.records import RunRecord, SyncStatus
 from syncsvc.state.sqlite import status
+from tests import builders
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60.0  # generous upper bound for any wait; tests normally finish in well under it
@@ -137,11 +138,7 @@ def test_plan_watch_waits_for_the_file_to_settle_and_ignores_identical_bytes(
 ) -> None:
     plan = tmp_path / "plan.txt"
     plan.write_text("Sommerles\t1.juni\n")
-    settings = Settings(
-        plan=PlanSettings(source=str(plan), overrides=None),
-        sync=SyncSettings(data_dir=str(tmp_path / "var")),
-    )
-    watch = PlanWatch(settings)
+    watch = PlanWatch(builders.settings(tmp_path / "var", plan=plan))
     assert watch.changed() == []
     plan.write_text("Sommerles\t8.juni\n")
     assert watch.changed() == []  # just moved: settling
@@ -209,9 +206,10 @@ class DaemonThread:
         self.plan_file = tmp / "plan.txt"
         self.plan_file.write_text("version 1\n")
         self.engine = FakeEngine(self.plan_file)
-        self.settings = Settings(
-            plan=PlanSettings(source=str(self.plan_file), overrides=None),
-            sync=SyncSettings(data_dir=str(tmp / "var"), interval_minutes=60),
+        self.settings = builders.settings(
+            tmp / "var",
+            plan=self.plan_file,
+            sync={"interval_minutes": 60},
             http=HttpSettings(port=0, admin_token=token),  # type: ignore[arg-type]
         )
         self.reports: queue.Queue[RunReport] = queue.Queue()
@@ -315,10 +313,7 @@ def test_port_in_use_is_a_config_error(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        settings = Settings(
-            sync=SyncSettings(data_dir=str(tmp_path)),
-            http=HttpSettings(port=busy.getsockname()[1]),
-        )
+        settings = builders.settings(tmp_path, http=HttpSettings(port=busy.getsockname()[1]))
         with pytest.raises(ConfigError, match="cannot listen"):
             run_daemon(settings, sync=lambda *a, **k: None, load_plan=lambda s: None)  # type: ignore[arg-type, return-value]
 
@@ -483,7 +478,7 @@ def test_only_the_admin_pages_force_trigger_passes_force(tmp_path: Path) -> None
     plan = tmp_path / "plan.txt"
     plan.write_text("Sommerles\t8.juni\n")
     engine = FakeEngine(plan)
-    settings = Settings(sync=SyncSettings(data_dir=str(tmp_path)))
+    settings = builders.settings(tmp_path)
     store = SqliteState(tmp_path / "state.sqlite3")
     try:
         for reasons in [("schedule",), ("plan-changed", "admin"), (FORCE_REASON,)]:
@@ -504,7 +499,7 @@ def test_the_admin_pages_preview_is_a_dry_run_of_the_current_plan(tmp_path: Path
     store = SqliteState(tmp_path / "state.sqlite3")
     try:
         report = _preview(
-            Settings(sync=SyncSettings(data_dir=str(tmp_path))),
+            builders.settings(tmp_path),
             engine.sync,
             engine.load_plan,
             store,

@@ -15,9 +15,10 @@ from pydantic import SecretStr
 from syncsvc.domain.changes import CalendarReport, ChangeKind, Outcome
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import FeedSettings, Settings, SyncSettings
+from syncsvc.settings import Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.graph.config import GraphCalendar, GraphSettings
+from tests import builders
 from tests.fake_graph import FakeGraph
 
 MAILBOX = "ola.nordmann@tromsfylke.example"
@@ -33,7 +34,9 @@ def fake() -> Iterator[FakeGraph]:
 
 def settings(fake: FakeGraph, tmp_path: Path, **calendar: Any) -> Settings:
     graph = {k: calendar.pop(k) for k in ("deletes",) if k in calendar}
-    return Settings(
+    return builders.settings(
+        tmp_path,
+        GraphCalendar(target="graph", name="ola", mailbox=MAILBOX, selector="org", **calendar),
         graph=GraphSettings(
             tenant_id=fake.tenant,
             client_id=fake.client_id,
@@ -42,11 +45,6 @@ def settings(fake: FakeGraph, tmp_path: Path, **calendar: Any) -> Settings:
             authority_url=fake.url,
             **graph,
         ),
-        calendars=(
-            GraphCalendar(target="graph", name="ola", mailbox=MAILBOX, selector="org", **calendar),
-        ),
-        sync=SyncSettings(data_dir=str(tmp_path)),
-        feed=FeedSettings(calendar=None),
     )
 
 

@@ -26,17 +26,16 @@ from syncsvc.engine.run import run_sync
 from syncsvc.plan.source import read_source
 from syncsvc.settings import (
     CalDAVServer,
-    FeedSettings,
     FolderCalendar,
     HttpSettings,
     PlanSettings,
     Settings,
-    SyncSettings,
 )
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.base import TargetStats
 from syncsvc.targets.caldav.http import DavHttp, RetryPolicy
 from syncsvc.web import WebContext, make_server, serve_in_thread
+from tests import builders
 from tests.test_route import ROOT, seed_plan
 
 NOW = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
@@ -61,20 +60,18 @@ def plan_with_hostile_item() -> Plan:
 
 @pytest.fixture
 def published(tmp_path: Path) -> tuple[Settings, Plan]:
-    settings = Settings(
-        plan=PlanSettings(overrides=str(ROOT / "config" / "overrides.toml")),
-        sync=SyncSettings(data_dir=str(tmp_path)),
-        calendars=(
-            FolderCalendar(name="org", target="folder", path="calendars/org"),
-            FolderCalendar(
-                name="hva-skjer",
-                target="folder",
-                path="calendars/hva-skjer",
-                selector="public",
-                audience="public",
-            ),
+    settings = builders.settings(
+        tmp_path,
+        FolderCalendar(name="org", target="folder", path="calendars/org"),
+        FolderCalendar(
+            name="hva-skjer",
+            target="folder",
+            path="calendars/hva-skjer",
+            selector="public",
+            audience="public",
         ),
-        feed=FeedSettings(calendar="hva-skjer", path="public/hva-skjer.ics", title="Hva skjer"),
+        plan=PlanSettings(overrides=str(ROOT / "config" / "overrides.toml")),
+        feed="hva-skjer",  # written to public/hva-skjer.ics, titled "Hva skjer" (the defaults)
         http=HttpSettings(admin_token=ADMIN, port=0),  # type: ignore[arg-type]
     )
     plan = plan_with_hostile_item()

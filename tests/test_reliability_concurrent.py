@@ -19,8 +19,9 @@ import pytest
 
 from syncsvc.engine.run import run_sync
 from syncsvc.pipeline.ical import observe_ical
-from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
+from syncsvc.settings import CalDAVCalendar
 from syncsvc.state.memory import MemoryState
+from tests import builders
 from tests.reliability import compare, dav_objects, desired_for, edit_plan, synthetic_plan
 from tests.servers import DavServer, calendar_path, server_config
 
@@ -96,15 +97,11 @@ def test_people_editing_during_syncs_plan_wins_and_own_events_untouched(
     tmp_path: Path,
 ) -> None:
     url = radicale.new_calendar("concurrent")
-    settings = Settings(
+    settings = builders.settings(
+        tmp_path,
+        CalDAVCalendar(name="org", target="caldav", server="srv", url=calendar_path(radicale, url)),
         servers={"srv": server_config(radicale)},
-        calendars=(
-            CalDAVCalendar(
-                name="org", target="caldav", server="srv", url=calendar_path(radicale, url)
-            ),
-        ),
-        sync=SyncSettings(data_dir=str(tmp_path), delete_threshold=1.0),
-        feed=FeedSettings(calendar=None),
+        sync={"delete_threshold": 1.0},
     )
     rng = random.Random(SEED)
     plan, number = synthetic_plan(rng, 20), 20

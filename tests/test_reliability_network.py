@@ -21,10 +21,11 @@ from pydantic import SecretStr
 
 from syncsvc.domain.changes import Outcome, RunReport
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import CalDAVCalendar, CalDAVServer, FeedSettings, Settings, SyncSettings
+from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
 from syncsvc.state.sqlite import SqliteState, open_state
 from syncsvc.targets.caldav import target as caldav_target
 from syncsvc.targets.caldav.http import RetryPolicy
+from tests import builders
 from tests.faultproxy import FaultPlan, FaultProxy
 from tests.reliability import compare, dav_objects, desired_for, edit_plan, synthetic_plan
 from tests.servers import DavServer, calendar_path
@@ -101,12 +102,7 @@ class Rig:
                 audience="public",
             ),
         )
-        return Settings(
-            servers=servers,
-            calendars=calendars,
-            sync=SyncSettings(data_dir=str(self.data_dir)),
-            feed=FeedSettings(calendar=None),
-        )
+        return builders.settings(self.data_dir, *calendars, servers=servers)
 
     def objects(self, name: str) -> dict[str, bytes]:
         return dav_objects(self.server, self.urls[name])

@@ -35,11 +35,12 @@ from syncsvc.domain.changes import (
 from syncsvc.domain.plan import Plan
 from syncsvc.engine.run import run_sync
 from syncsvc.pipeline.ical import observe_ical
-from syncsvc.settings import CalDAVCalendar, CalDAVServer, FeedSettings, Settings, SyncSettings
+from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
 from syncsvc.state.sqlite import SqliteState, open_state, status
 from syncsvc.targets.caldav import target as caldav_target
 from syncsvc.targets.caldav.http import RetryPolicy
 from syncsvc.web.metrics import Metrics
+from tests import builders
 from tests.faultproxy import FaultPlan, FaultProxy
 from tests.faultrules import Rule, Script
 from tests.reliability import compare, dav_objects, desired_for, synthetic_plan
@@ -80,18 +81,12 @@ class Rig:
     def settings(self, *, in_flight: int = 1) -> Settings:
         """One write at a time unless asked: where a fault lands is then exact (which write,
         which ones after it); `in_flight` > 1 is what a default configuration does."""
-        return Settings(
-            servers={"srv": self.server_settings().model_copy(update={"max_in_flight": in_flight})},
-            calendars=(
-                CalDAVCalendar(
-                    name="org",
-                    target="caldav",
-                    server="srv",
-                    url=calendar_path(self.server, self.url),
-                ),
+        return builders.settings(
+            self.data_dir,
+            CalDAVCalendar(
+                name="org", target="caldav", server="srv", url=calendar_path(self.server, self.url)
             ),
-            sync=SyncSettings(data_dir=str(self.data_dir)),
-            feed=FeedSettings(calendar=None),
+            servers={"srv": self.server_settings().model_copy(update={"max_in_flight": in_flight})},
         )
 
     def server_settings(self) -> CalDAVServer:

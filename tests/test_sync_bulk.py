@@ -17,9 +17,10 @@ from syncsvc.domain.errors import ConflictError
 from syncsvc.domain.events import ObservedEvent
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import FeedSettings, GraphCalendar, GraphSettings, Settings, SyncSettings
+from syncsvc.settings import GraphCalendar, GraphSettings, Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.graph.target import GraphTarget
+from tests import builders
 from tests.fake_graph import FakeGraph
 
 MAILBOX = "trine.mellem@tromsfylke.example"
@@ -35,7 +36,9 @@ def fake() -> Iterator[FakeGraph]:
 
 
 def settings(fake: FakeGraph, tmp_path: Path) -> Settings:
-    return Settings(
+    return builders.settings(
+        tmp_path,
+        GraphCalendar(target="graph", name="trine", mailbox=MAILBOX, selector="org"),
         graph=GraphSettings(
             tenant_id=fake.tenant,
             client_id=fake.client_id,
@@ -43,9 +46,6 @@ def settings(fake: FakeGraph, tmp_path: Path) -> Settings:
             base_url=fake.graph_url,
             authority_url=fake.url,
         ),
-        calendars=(GraphCalendar(target="graph", name="trine", mailbox=MAILBOX, selector="org"),),
-        sync=SyncSettings(data_dir=str(tmp_path)),
-        feed=FeedSettings(calendar=None),
     )
 
 
