@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 _MODULES = {
     "folder": "syncsvc.targets.folder.target",
     "ics-file": "syncsvc.targets.icsfile.target",
-    "caldav": "syncsvc.targets.caldav.target",
+    "caldav": "syncsvc.targets.caldav.opener",
     "graph": "syncsvc.targets.graph.target",
 }
 

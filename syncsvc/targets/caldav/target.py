@@ -15,19 +15,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from syncsvc.domain.errors import ConflictError, TargetError
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.pipeline.ical import event_to_ical, observe_ical
-from syncsvc.settings import Settings
 from syncsvc.state.base import TargetState
-from syncsvc.targets.base import Target, TargetStats
+from syncsvc.targets.base import TargetStats
 from syncsvc.targets.caldav import cursor as cursor_mod
 from syncsvc.targets.caldav import http as http_mod
 from syncsvc.targets.caldav import messages
 from syncsvc.targets.caldav import xml as xml
-from syncsvc.targets.caldav.config import CalDAVCalendar
 from syncsvc.targets.caldav.http import DavHttp, Reply, RetryPolicy
 from syncsvc.targets.caldav.memory import Holdings
 from syncsvc.targets.caldav.names import alternate_name, object_name, uid_in
@@ -254,10 +252,11 @@ class CalDAVTarget:
         # It exists after all (made meanwhile by someone else): 405, or Cyrus's 403 naming
         # DAV:resource-must-be-null. Fine.
         named = xml.precondition(reply.content) or ("", None)
-        if reply.status not in (200, 201, 405) and named[0] != "DAV:resource-must-be-null":
+        there = reply.status == 405 or named[0] == "DAV:resource-must-be-null"
+        if reply.status not in (200, 201) and not there:
             raise self._rejected("MKCALENDAR", f"calendar {self._url}", reply)
         self._missing = False
-        self.stats.notes.append(f"created calendar {self._url}")
+        self.stats.notes.append(f"{'found' if there else 'created'} calendar {self._url}")
 
     def _listing(self) -> Listing:
         """What changed since the last run, checking the server's sync promise on the way."""
@@ -483,28 +482,3 @@ class CalDAVTarget:
 
 # Tests swap this for a policy with an injected sleep.
 RETRY_POLICY: RetryPolicy = http_mod.DEFAULT_POLICY
-
-
-def open_target(calendar: CalDAVCalendar, settings: Settings, state: TargetState) -> Target:
-    server = settings.servers.get(calendar.server)
-    if server is None:
-        raise TargetError(f"unknown server {calendar.server!r}", calendar=calendar.name)
-    ca_bundle = str(settings.resolve(server.ca_bundle)) if server.ca_bundle else None
-    http = DavHttp(
-        server=server,
-        stats=TargetStats(),
-        calendar=calendar.name,
-        policy=RETRY_POLICY,
-        ca_bundle=ca_bundle,
-    )
-    url = urljoin(http.base_url, quote(calendar.url, safe="/:@%?=&~+"))
-    return CalDAVTarget(
-        name=calendar.name,
-        http=http,
-        calendar_url=url,
-        state=state,
-        create_missing=server.create_calendars,
-        displayname=calendar.display_name,
-        color=calendar.color,
-        in_flight=server.max_in_flight,
-    )
