@@ -1,10 +1,10 @@
 """The rules that turn a `Document` into a `Plan`: the plan table and its conventions.
 
 Every reader produces a `Document` (`plan.document`): paragraphs and table rows in reading
-order. `build_plan` applies the plan conventions: columns found by header text (or given by a
-layout reader as roles), repeated header rows, separator rows, blank rows, continuation rows
-(empty title cell) that belong to the item above, semester headings, the title and year, the
-contact list, and the per-item reading of dates (with week, month and time columns), status
+order. `plan.scan` groups the table's rows into raw items (columns found by header text or
+given by a layout reader as roles, repeated headers, separator, blank and continuation rows,
+semester and month headings, the title, the contact list). `build_plan` then chooses the
+plan's year and reads each item: its dates (with week, month and time columns), status
 words, measures, visibility and people.
 """
 
@@ -29,22 +29,18 @@ from syncsvc.domain.plan import (
 )
 from syncsvc.plan.columns import (
     Column,
-    Header,
-    detect_header,
-    is_separator,
-    semester_of,
     year_of_title,
 )
 from syncsvc.plan.dates import grammar as date_grammar
-from syncsvc.plan.document import Cell, Document, Para, Row, clean, slug
-from syncsvc.plan.people import Directory, is_contact_heading, parse_contacts, people_of_cells
+from syncsvc.plan.document import Document, Row, slug
+from syncsvc.plan.people import Directory, people_of_cells
 from syncsvc.plan.rowdates import read_row_dates
+from syncsvc.plan.scan import RawItem, Reading, scan
 from syncsvc.plan.status import combine, might_have_status, take_status
 from syncsvc.plan.visibility import read_visibility
 from syncsvc.plan.years import (
     choose_year,
     in_school_year,
-    month_heading,
     school_year_of,
     year_in_dates,
 )
@@ -53,165 +49,6 @@ _ANY_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])")
 ROLL_DAYS = 183  # a date this far before the latest one of its group is in the next year
 
 # --------------------------------------------------------------------------- building
-
-
-@dataclass
-class _Raw:
-    """An item while its rows are collected (main row, then continuation rows)."""
-
-    header: Header
-    semester: str | None
-    semester_year: int | None
-    rows: list[Row] = field(default_factory=list)
-    month: str = ""  # a month heading above it ("AUGUST" in a row of its own): for "22."
-
-    def cell(self, row: Row, col: Column, *, main: bool) -> str:
-        i = self.header.index.get(col)
-        if i is None or i >= len(row.cells):
-            return ""
-        c = row.cells[i]  # already cleaned by _scan
-        return "" if c.spanned and not main else c.text
-
-    def texts(self, col: Column) -> list[tuple[str, Row]]:
-        out = []
-        for n, row in enumerate(self.rows):
-            t = self.cell(row, col, main=n == 0)
-            if t:
-                out.append((t, row))
-        return out
-
-    def joined(self, col: Column) -> str:
-        return "\n".join(t for t, _ in self.texts(col))
-
-
-@dataclass
-class _Reading:
-    raws: list[_Raw] = field(default_factory=list)
-    title: str | None = None
-    semester_years: list[int] = field(default_factory=list)
-    contacts: list[Person] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    seen_table: bool = False
-
-
-_NAME_LINE = re.compile(r"^[A-ZÆØÅ][\w.'’-]*(?: [A-ZÆØÅ][\w.'’-]*){0,4}$")
-
-
-def _scan(doc: Document) -> _Reading:
-    r = _Reading()
-    header: Header | None = None
-    semester: str | None = None
-    semester_year: int | None = None
-    current: _Raw | None = None
-    in_contacts = False
-    pending_name = ""
-    first_para: str | None = None
-    first_heading = title_heading = False
-    month = ""
-    for block in doc.blocks:
-        if isinstance(block, Para):
-            text = clean(block.text)
-            if not text:
-                continue
-            if in_contacts and pending_name:
-                text, pending_name = f"{pending_name} {text}", ""
-            if is_contact_heading(text) or (in_contacts and parse_contacts(text)):
-                in_contacts = True
-                r.contacts.extend(parse_contacts(text))
-                current = None
-                continue
-            if in_contacts and _NAME_LINE.match(text):
-                pending_name = text  # "Linda M. Tindholm" with the e-mail on the next line
-                continue
-            in_contacts = False
-            current = None
-            if month_heading(text) is not None:
-                month = text
-            sem = semester_of(text)
-            if sem is not None:
-                semester, semester_year = sem
-                if semester_year is not None:
-                    r.semester_years.append(semester_year)
-                continue
-            if first_para is None or (block.heading and not first_heading):
-                first_para, first_heading = text, first_heading or block.heading
-            # The first paragraph with a year is the title; a heading beats a paragraph.
-            better = r.title is None or (block.heading and not title_heading)
-            if better and not r.seen_table and year_of_title(text) is not None:
-                r.title, title_heading = text, block.heading
-            continue
-        block = replace(block, cells=tuple(Cell(clean(c.text), c.spanned) for c in block.cells))
-        cells = [c.text for c in block.cells]
-        if not any(cells) and block.roles is None:
-            continue  # a blank row does not end the item above: continuation rows may follow
-        if in_contacts:
-            found = parse_contacts(" ".join(cells))
-            if found:
-                r.contacts.extend(found)
-                continue
-            in_contacts = False
-        if is_separator(cells):
-            continue
-        found_header = (
-            _role_header(block) if block.roles is not None else detect_header(cells, block.line)
-        )
-        if found_header is not None:
-            if not {Column.DATES, Column.WEEK} & found_header.index.keys():
-                raise PlanError(
-                    "the plan table has no date column (expected a header like DATO/TID)",
-                    where=Where(doc.name, block.line),
-                )
-            header, current = found_header, None
-            r.seen_table = True
-            continue
-        filled = [c for c in cells if c]
-        if len(filled) == 1 and cells[0] and (sem := semester_of(cells[0])) is not None:
-            semester, semester_year = sem  # a semester heading inside the table
-            if semester_year is not None:
-                r.semester_years.append(semester_year)
-            current = None
-            continue
-        if len(filled) == 1 and cells[0] and month_heading(cells[0]) is not None:
-            month = cells[0]  # "AUGUST" across the table: day-only dates below are in it
-            current = None
-            continue
-        if header is None:
-            continue  # rows before the plan table's header (layout tables and the like)
-        t = header.index[Column.TITLE]
-        title_cell = block.cells[t] if t < len(block.cells) else Cell("")
-        if not title_cell.text or title_cell.spanned:
-            if current is not None:
-                current.rows.append(block)
-            else:
-                r.problems.append(
-                    Problem(
-                        ProblemKind.OTHER,
-                        Severity.WARNING,
-                        "a row without a title and no item above it; ignored",
-                        Where(doc.name, block.line, header.names[Column.TITLE]),
-                    )
-                )
-            continue
-        current = _Raw(header, semester, semester_year, [block], month)
-        r.raws.append(current)
-    if r.title is None:
-        r.title = first_para
-    return r
-
-
-def _role_header(row: Row) -> Header | None:
-    """A header row whose roles a layout reader worked out (tables without known headers)."""
-    assert row.roles is not None
-    index: dict[Column, int] = {}
-    names: dict[Column, str] = {}
-    for i, role in enumerate(row.roles):
-        if role is not None and Column(role) not in index:
-            index[Column(role)] = i
-            text = row.cells[i].text if i < len(row.cells) else ""
-            names[Column(role)] = text or Column(role).value
-    if Column.TITLE not in index or not {Column.DATES, Column.WEEK} & index.keys():
-        return None
-    return Header(index, names, row.line)
 
 
 _DIGIT = re.compile(r"\d")
@@ -242,13 +79,13 @@ class _ItemBuilder:
     unordered: set[str | None] = field(default_factory=set)  # semesters not in date order
     may_roll: bool = True  # False when the title names one calendar year ("Møteplan 2024")
 
-    def where(self, raw: _Raw, row: Row, col: Column) -> Where:
+    def where(self, raw: RawItem, row: Row, col: Column) -> Where:
         return Where(self.doc.name, row.line, raw.header.names.get(col))
 
     def problem(self, kind: ProblemKind, sev: Severity, msg: str, where: Where, key: str) -> None:
         self.problems.append(Problem(kind, sev, msg, where, key))
 
-    def key_for(self, raw: _Raw, title: str, where: Where) -> tuple[str, bool]:
+    def key_for(self, raw: RawItem, title: str, where: Where) -> tuple[str, bool]:
         """A key no other item has: "x", "x-2", ...; a title whose slug is another item's
         numbered key ("H7 Dobbel 2" after two "H7 Dobbel") gets the next free number, and the
         clash is a warning naming both places (else one item would silently replace the
@@ -273,7 +110,7 @@ class _ItemBuilder:
         self.taken[key] = where
         return key, n > 1
 
-    def item(self, raw: _Raw) -> PlanItem:
+    def item(self, raw: RawItem) -> PlanItem:
         main = raw.rows[0]
         titled = take_status(raw.cell(main, Column.TITLE, main=True), question_mark=main.tentative)
         title = titled.text or raw.cell(main, Column.TITLE, main=True)
@@ -328,7 +165,7 @@ class _ItemBuilder:
         )
 
     def dated(
-        self, raw: _Raw, key: str, status: Status | None
+        self, raw: RawItem, key: str, status: Status | None
     ) -> tuple[tuple[Occurrence, ...], list[str], int]:
         """The item's occurrences in the right year: the row's own (a heading's), the
         semester's, the school year's, or the plan's rolled on past the end of the year."""
@@ -363,7 +200,7 @@ class _ItemBuilder:
         return occurrences, reasons, year
 
     def dates(
-        self, raw: _Raw, key: str, year: int, status: Status | None, problems: list[Problem]
+        self, raw: RawItem, key: str, year: int, status: Status | None, problems: list[Problem]
     ) -> tuple[tuple[Occurrence, ...], list[str]]:
         occurrences: list[Occurrence] = []
         reasons: list[str] = []
@@ -416,7 +253,7 @@ class _ItemBuilder:
                 problems.append(Problem(kind, sev, msg, self.where(raw, row, col), key))
         return tuple(occurrences), reasons
 
-    def hints(self, raw: _Raw, key: str, year: int, occurrences: Sequence[Occurrence]) -> None:
+    def hints(self, raw: RawItem, key: str, year: int, occurrences: Sequence[Occurrence]) -> None:
         """Dates written only in note columns are listed, not scheduled."""
         scheduled = {o.first_day for o in occurrences}
         for col in (Column.RESPONSIBLE, Column.COMPETENCE, Column.VISIBILITY, Column.NOTES):
@@ -436,7 +273,7 @@ class _ItemBuilder:
                         key,
                     )
 
-    def people(self, raw: _Raw, key: str) -> tuple[str, ...]:
+    def people(self, raw: RawItem, key: str) -> tuple[str, ...]:
         order = sorted((i, col) for col, i in raw.header.index.items() if col is not Column.DATES)
         cells = []
         for n, row in enumerate(raw.rows):
@@ -449,7 +286,7 @@ class _ItemBuilder:
         return result.emails
 
 
-def _row_status(raw: _Raw, main: Row, title_status: Status | None) -> Status | None:
+def _row_status(raw: RawItem, main: Row, title_status: Status | None) -> Status | None:
     """Status words in the title, or a cell that is nothing but a status word ("AVLYST")."""
     status = combine(title_status, main.status)
     if status is Status.CANCELLED:
@@ -472,7 +309,7 @@ def _row_status(raw: _Raw, main: Row, title_status: Status | None) -> Status | N
 
 def _plan_year(
     doc: Document,
-    reading: _Reading,
+    reading: Reading,
     year: int | None,
     today: date | None,
 ) -> tuple[int, int | None, Problem | None]:
@@ -505,7 +342,7 @@ def _plan_year(
 
 
 def _weekdays_contradict(
-    doc: Document, reading: _Reading, plan_year: int, found: list[Problem]
+    doc: Document, reading: Reading, plan_year: int, found: list[Problem]
 ) -> Problem | None:
     """A plan year that its weekdays contradict ("Mars 2023" over 2024's weekdays)."""
     wrong = sum(1 for p in found if p.kind is ProblemKind.WEEKDAY_MISMATCH)
@@ -539,7 +376,7 @@ def build_plan(
     `today` is the day the plan is read; only a plan without any year needs it (the weekdays
     choose among the years around it).
     """
-    reading = _scan(doc)
+    reading = scan(doc)
     if not reading.seen_table:
         raise PlanError(
             "no plan table found (expected a header row with ARBEIDSOPPGAVER and DATO/TID)",
