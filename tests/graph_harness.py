@@ -9,10 +9,10 @@ from pydantic import SecretStr
 
 from syncsvc.settings import Settings
 from syncsvc.state.memory import MemoryState
-from syncsvc.targets.graph.client import RetryPolicy
 from syncsvc.targets.graph.config import GraphCalendar, GraphSettings, Reminder
 from syncsvc.targets.graph.event import UID_PROPERTY
 from syncsvc.targets.graph.target import GraphTarget, open_target
+from syncsvc.targets.retry import RetryPolicy
 from tests.builders import Sleeps
 from tests.fake_graph import FakeGraph
 

@@ -20,7 +20,7 @@ from syncsvc.engine.run import run_sync
 from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.caldav import target as caldav_target
-from syncsvc.targets.caldav.http import RetryPolicy
+from syncsvc.targets.retry import RetryPolicy
 from tests import builders
 from tests.servers import DavServer, calendar_path, server_config
 from tests.servers_cyrus import CyrusServer

@@ -17,9 +17,9 @@ from syncsvc.domain.errors import AuthError, ConflictError, TargetError
 from syncsvc.settings import CalDAVServer
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.base import Target, TargetStats
-from syncsvc.targets.caldav.http import DavHttp, RetryPolicy, redact
+from syncsvc.targets.caldav.http import DavHttp, redact
 from syncsvc.targets.caldav.target import CalDAVTarget, object_name
-from syncsvc.targets.retry import retry_after_seconds
+from syncsvc.targets.retry import RetryPolicy, retry_after_seconds
 from tests.builders import Sleeps
 from tests.servers import PASSWORD, DavServer, open_caldav, server_config
 from tests.target_contract import FOREIGN, event

@@ -4,6 +4,7 @@ Passing here says the target follows the docs as the fake reads them, not that E
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from syncsvc.domain.events import DesiredEvent, EventContent, EventStatus
 from syncsvc.settings import GraphCalendar
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.graph.auth import CachedToken
-from syncsvc.targets.graph.client import RetryPolicy
+from syncsvc.targets.graph.client import GRAPH_POLICY
 from syncsvc.targets.graph.target import BulkTarget, GraphTarget, open_target
 from syncsvc.targets.graph.tz import windows_zone
 from tests.builders import Sleeps
@@ -236,7 +237,7 @@ def test_throttling_waits_retry_after_and_counts_requests(fake: FakeGraph) -> No
 
 def test_too_long_retry_after_fails_instead_of_hanging(fake: FakeGraph) -> None:
     sleeps = Sleeps()
-    t = open_graph(fake, sleeps=sleeps, policy=RetryPolicy(max_wait=60))
+    t = open_graph(fake, sleeps=sleeps, policy=dataclasses.replace(GRAPH_POLICY, max_wait=60))
     fake.throttle_next(1, retry_after=3600)
     with pytest.raises(TargetError, match="throttled"):
         t.observe()

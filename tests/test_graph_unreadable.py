@@ -5,13 +5,14 @@ same budget, and never a crash. The fault proxy sits between the target and the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from syncsvc.domain.errors import TargetError
-from syncsvc.targets.graph.client import RetryPolicy
+from syncsvc.targets.graph.client import GRAPH_POLICY
 from syncsvc.targets.graph.target import GraphTarget
 from tests.builders import Sleeps
 from tests.fake_graph import FakeGraph
@@ -42,7 +43,7 @@ def through(fake: FakeGraph, proxy: FaultProxy, sleeps: Sleeps) -> GraphTarget:
     return open_graph(
         fake,
         sleeps=sleeps,
-        policy=RetryPolicy(attempts=ATTEMPTS),
+        policy=dataclasses.replace(GRAPH_POLICY, attempts=ATTEMPTS),
         base_url=proxy.url + "/v1.0",
     )
 

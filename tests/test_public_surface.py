@@ -33,7 +33,8 @@ from syncsvc.settings import (
 )
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.base import TargetStats
-from syncsvc.targets.caldav.http import DavHttp, RetryPolicy
+from syncsvc.targets.caldav.http import DavHttp
+from syncsvc.targets.retry import RetryPolicy
 from syncsvc.web import WebContext, make_server, serve_in_thread
 from tests import builders
 from tests.test_route import ROOT, seed_plan

@@ -24,7 +24,7 @@ from syncsvc.engine.run import run_sync
 from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
 from syncsvc.state.sqlite import SqliteState, open_state
 from syncsvc.targets.caldav import target as caldav_target
-from syncsvc.targets.caldav.http import RetryPolicy
+from syncsvc.targets.retry import RetryPolicy
 from tests import builders
 from tests.faultproxy import FaultPlan, FaultProxy
 from tests.reliability import compare, dav_objects, desired_for, edit_plan, synthetic_plan

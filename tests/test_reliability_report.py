@@ -38,7 +38,7 @@ from syncsvc.pipeline.ical import observe_ical
 from syncsvc.settings import CalDAVCalendar, CalDAVServer, Settings
 from syncsvc.state.sqlite import SqliteState, open_state, status
 from syncsvc.targets.caldav import target as caldav_target
-from syncsvc.targets.caldav.http import RetryPolicy
+from syncsvc.targets.retry import RetryPolicy
 from syncsvc.web.metrics import Metrics
 from tests import builders
 from tests.faultproxy import FaultPlan, FaultProxy

@@ -1,4 +1,5 @@
-"""The one Retry-After reader shared by the CalDAV and Graph targets (syncsvc/targets/retry.py)."""
+"""The retry policy, budget and Retry-After reader shared by the CalDAV and Graph targets
+(syncsvc/targets/retry.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from syncsvc.targets.retry import retry_after_seconds
+from syncsvc.targets.graph.client import GRAPH_POLICY
+from syncsvc.targets.retry import Retries, RetryPolicy, retry_after_seconds
+from tests.builders import Sleeps
 
 NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC).timestamp()
 
@@ -42,3 +45,28 @@ def test_an_http_date_is_measured_from_now() -> None:
     waited = retry_after_seconds(later)
     assert waited is not None
     assert 0.0 <= waited <= 1.0
+
+
+def test_backoff_doubles_up_to_its_ceiling_with_jitter_in_the_upper_half() -> None:
+    low = RetryPolicy(rand=lambda: 0.0)
+    high = RetryPolicy(rand=lambda: 1.0)
+    assert [low.backoff(n) for n in range(1, 7)] == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0]
+    assert [high.backoff(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    # Graph's: no jitter, no ceiling.
+    assert [GRAPH_POLICY.backoff(n) for n in range(1, 6)] == [1.0, 2.0, 4.0, 8.0, 16.0]
+
+
+def test_a_budget_ends_at_the_last_try_and_at_its_wait_limits() -> None:
+    sleeps = Sleeps()
+    tries = Retries(RetryPolicy(attempts=3, max_wait=10.0, max_total_wait=12.0, sleep=sleeps))
+    tries.start()
+    assert not tries.allows(10.5)  # one wait too long
+    assert tries.pause(tries.delay(7.0))  # a server's hint replaces the backoff
+    tries.start()
+    assert not tries.pause(6.0)  # 7 + 6 would pass the total
+    assert tries.pause(5.0)
+    tries.start()
+    assert tries.last
+    assert not tries.pause(0.1)  # no try left
+    assert sleeps == [7.0, 5.0]
+    assert tries.waited == 12.0

@@ -9,9 +9,7 @@ library cost a one-shot run more start-up time than all its CalDAV requests.)
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -24,7 +22,7 @@ from syncsvc.domain.errors import AuthError, TargetError
 from syncsvc.targets.base import TargetStats
 from syncsvc.targets.caldav import messages
 from syncsvc.targets.caldav.config import CalDAVServer
-from syncsvc.targets.retry import retry_after_seconds
+from syncsvc.targets.retry import Retries, RetryPolicy, retry_after_seconds
 
 # Statuses worth another try: the server said "later" or failed in passing. 423: Xandikos
 # answers it when another write to the same calendar holds its git index lock (writes in
@@ -42,23 +40,7 @@ class UnreadableReply(ValueError):
     leaves the HTTP layer nothing to notice; only the reader of the body can tell."""
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded exponential backoff with full jitter; `sleep` and `rand` are injectable."""
-
-    attempts: int = 4  # tries in total, the first included
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    max_total_wait: float = 30.0  # a Retry-After beyond what is left ends the retries
-    sleep: Callable[[float], None] = time.sleep
-    rand: Callable[[], float] = random.random
-
-    def backoff(self, attempt: int) -> float:
-        """Delay before try number `attempt + 1` (attempt counts from 1)."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
-        return float(ceiling * (0.5 + 0.5 * self.rand()))
-
-
+# 4 tries, 0.5 s doubling up to 8 s with full jitter, at most 30 s of waiting per request.
 DEFAULT_POLICY = RetryPolicy()
 
 
@@ -172,10 +154,9 @@ class DavHttp:
         (UnreadableReply) costs a try and a backoff, as any other transient fault does.
         Only for requests that are safe to repeat (REPORT, PROPFIND, GET)."""
         url = self.absolute(url)
-        waited = 0.0
-        attempt = 0
+        tries = Retries(self.policy)
         while True:
-            attempt += 1
+            attempt = tries.start()
             if attempt > 1 and recover is not None:
                 recovered = recover()
                 if recovered is not None:
@@ -184,7 +165,7 @@ class DavHttp:
                 reply = self._send(method, url, body, headers or {})
             except niquests.exceptions.RequestException as err:
                 failure = f"cannot reach {self.base_url}: {_reason(err)}"
-                delay = self.policy.backoff(attempt)
+                delay = tries.delay()
             else:
                 if reply.status in (401, 403) and not _is_precondition(reply):
                     raise AuthError(
@@ -198,19 +179,17 @@ class DavHttp:
                         return read(reply)
                     except UnreadableReply as err:
                         failure = f"{self.base_url}: unreadable reply to {method}: {err}"
-                        delay = self.policy.backoff(attempt)
+                        delay = tries.delay()
                 else:
                     failure = f"{self.base_url} answered HTTP {reply.status} to {method}"
-                    hinted = retry_after_seconds(reply.headers.get("Retry-After"))
-                    delay = hinted if hinted is not None else self.policy.backoff(attempt)
-            if attempt >= self.policy.attempts or waited + delay > self.policy.max_total_wait:
+                    delay = tries.delay(retry_after_seconds(reply.headers.get("Retry-After")))
+            if tries.last or not tries.allows(delay):
                 raise TargetError(
                     f"{failure} (gave up after {attempt} tries)", calendar=self.calendar
                 )
             with self._count_lock:
                 self.stats.retries += 1
-            self.policy.sleep(delay)
-            waited += delay
+            tries.pause(delay)
 
     def _send(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
         """One request, following redirects ourselves: the same method and the same body go

@@ -26,9 +26,10 @@ from syncsvc.targets.caldav import cursor as cursor_mod
 from syncsvc.targets.caldav import http as http_mod
 from syncsvc.targets.caldav import messages
 from syncsvc.targets.caldav import xml as xml
-from syncsvc.targets.caldav.http import DavHttp, Reply, RetryPolicy
+from syncsvc.targets.caldav.http import DavHttp, Reply
 from syncsvc.targets.caldav.memory import Holdings
 from syncsvc.targets.caldav.names import alternate_name, object_name, uid_in
+from syncsvc.targets.retry import RetryPolicy
 
 MULTIGET_BATCH = 100
 _MAX_SYNC_ROUNDS = 50  # truncated sync replies (RFC 6578 3.6) we follow before giving up

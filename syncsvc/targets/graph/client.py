@@ -1,8 +1,9 @@
 """HTTP to Microsoft Graph: bearer tokens, throttling, per-mailbox concurrency, JSON batching.
 
 - Every request carries the caller's `Prefer` header (immutable ids, time zone, text bodies).
-- 429/5xx: wait for `Retry-After` (or back off exponentially) and retry, bounded by a
-  `RetryPolicy`; the wait is an injected `sleep` so tests run instantly. POSTs are retried only
+- 429/5xx: wait for `Retry-After` (or back off exponentially) and retry, bounded by the
+  shared `targets.retry.RetryPolicy` (`GRAPH_POLICY`); the wait is an injected `sleep` so
+  tests run instantly. POSTs are retried only
   when the caller says they are safe (creates carry a transactionId).
 - Exchange Online serves at most 4 concurrent requests per mailbox per app
   (MailboxConcurrency); `MailboxSlots` enforces that across every client of a mailbox. A batch
@@ -16,11 +17,12 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -28,7 +30,7 @@ import httpx
 from syncsvc.domain.errors import AuthError, TargetError
 from syncsvc.targets.base import TargetStats
 from syncsvc.targets.graph.auth import TokenProvider
-from syncsvc.targets.retry import retry_after_seconds
+from syncsvc.targets.retry import Retries, RetryPolicy, retry_after_seconds
 
 JSON = dict[str, Any]
 BATCH_LIMIT = 20  # documented maximum of sub-requests in one $batch
@@ -37,12 +39,16 @@ SUB_RETRYABLE = RETRYABLE | {424}  # 424 Failed Dependency: the sub-request was 
 _SAFE_METHODS = frozenset({"GET", "PATCH", "DELETE"})  # ours carry If-Match: repeating is harmless
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 6  # tries per request (or per batch sub-request), the first included
-    max_wait: float = 120.0  # a single Retry-After longer than this fails the request
-    max_total_wait: float = 600.0  # waiting summed over one request's retries
-    backoff: float = 1.0  # first wait when the server gives no Retry-After; doubles
+# Throttling is Graph's normal answer under load and says how long to wait: more tries and a
+# longer budget than CalDAV's; without a Retry-After, 1 s doubling (no cap, no jitter).
+GRAPH_POLICY = RetryPolicy(
+    attempts=6,  # tries per request (or per batch sub-request), the first included
+    base_delay=1.0,
+    max_delay=math.inf,
+    jitter=False,
+    max_wait=120.0,  # a single Retry-After longer than this fails the request
+    max_total_wait=600.0,  # waiting summed over one request's retries
+)
 
 
 class MailboxSlots:
@@ -116,7 +122,7 @@ class GraphClient:
         calendar: str | None = None,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy | None = None,  # GRAPH_POLICY; its sleep is replaced by `sleep`
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -125,8 +131,7 @@ class GraphClient:
         self.stats = stats
         self.prefer = prefer
         self.calendar = calendar
-        self.sleep = sleep
-        self.policy = policy or RetryPolicy()
+        self.policy = replace(policy or GRAPH_POLICY, sleep=sleep)
         self._http = httpx.Client(timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -153,11 +158,10 @@ class GraphClient:
         `retry_status=False` leaves 429/5xx replies to the caller (a batch reads its body)."""
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         retryable = retry_unsafe or method in _SAFE_METHODS
-        waited = 0.0
+        tries = Retries(self.policy)
         refreshed = False
-        attempt = 0
         while True:
-            attempt += 1
+            attempt = tries.start()
             request_headers = {"Authorization": f"Bearer {self._token()}", "Prefer": self.prefer}
             request_headers.update(headers or {})
             try:
@@ -167,9 +171,9 @@ class GraphClient:
                         method, url, json=json, params=params, headers=request_headers
                     )
             except httpx.TransportError as err:
-                if not retryable or attempt >= self.policy.attempts:
+                if not retryable or tries.last:
                     raise self.error(f"{method} failed: {type(err).__name__}: {err}") from None
-                waited += self._wait(self._backoff(attempt), waited, f"{method} failed")
+                self._wait(tries, tries.delay(), f"{method} failed")
                 continue
             if reply.status_code == 401 and not refreshed:
                 self.tokens.invalidate()  # revoked or expired early: one fresh token, one retry
@@ -181,25 +185,21 @@ class GraphClient:
                 and reply.status_code in RETRYABLE
                 and (retryable or reply.status_code == 429)
             ):
-                if attempt >= self.policy.attempts:
+                if tries.last:
                     raise self.error(
                         f"{method} still failing after {attempt} tries: {brief(reply)}"
                     )
-                waited += self._wait(self._delay(reply.headers, attempt), waited, brief(reply))
+                self._wait(tries, tries.delay(retry_after(reply.headers)), brief(reply))
                 continue
             if not _readable(reply):
                 # Cut short or garbled on the way (a proxy can fix the length up, so the HTTP
                 # layer sees nothing): as transient as a 503, and within the same budget.
                 why = f"unreadable reply to {method} (HTTP {reply.status_code})"
-                if not retryable or attempt >= self.policy.attempts:
+                if not retryable or tries.last:
                     raise self.error(f"{why} after {attempt} tries")
-                waited += self._wait(self._backoff(attempt), waited, why)
+                self._wait(tries, tries.delay(), why)
                 continue
             return reply
-
-    def _delay(self, headers: Mapping[str, str], attempt: int) -> float:
-        hinted = retry_after(headers)
-        return self._backoff(attempt) if hinted is None else hinted
 
     def _token(self) -> str:
         before = self.tokens.fetches
@@ -207,15 +207,12 @@ class GraphClient:
         self.stats.requests += self.tokens.fetches - before  # the token endpoint counts too
         return token
 
-    def _backoff(self, attempt: int) -> float:
-        return float(self.policy.backoff * 2 ** (attempt - 1))
-
-    def _wait(self, delay: float, waited: float, why: str) -> float:
-        if delay > self.policy.max_wait or waited + delay > self.policy.max_total_wait:
+    def _wait(self, tries: Retries, delay: float, why: str) -> None:
+        """Wait before the next try (callers have checked that one is left)."""
+        if not tries.allows(delay):
             raise self.error(f"throttled: {why}; the server asks to wait {delay:g} s, giving up")
         self.stats.retries += 1
-        self.sleep(delay)
-        return delay
+        tries.pause(delay)
 
     def check(self, reply: httpx.Response, what: str) -> None:
         """Raise for an error status: AuthError for 401/403, TargetError otherwise."""
@@ -252,8 +249,9 @@ class GraphClient:
     def _one_batch(self, requests: Sequence[SubRequest]) -> dict[str, SubResponse]:
         results: dict[str, SubResponse] = {}
         pending = list(requests)
-        waited = 0.0
-        for attempt in range(1, self.policy.attempts + 1):
+        tries = Retries(self.policy)
+        while True:
+            tries.start()
             reply = self.send(
                 "POST",
                 "/$batch",
@@ -266,9 +264,8 @@ class GraphClient:
             if items is None:
                 # No per-request answers: resend the whole batch if the server asks us to wait
                 # (creates carry transactionIds and deletes If-Match, so a repeat is harmless).
-                if reply.status_code in RETRYABLE and attempt < self.policy.attempts:
-                    delay = self._delay(reply.headers, attempt)
-                    waited += self._wait(delay, waited, brief(reply))
+                if reply.status_code in RETRYABLE and not tries.last:
+                    self._wait(tries, tries.delay(retry_after(reply.headers)), brief(reply))
                     continue
                 self.check(reply, "POST /$batch")
                 raise self.error(f"$batch reply has no responses (HTTP {reply.status_code})")
@@ -280,19 +277,18 @@ class GraphClient:
                 request = by_id.pop(sub.id.casefold(), None)
                 if request is None:
                     continue
-                if sub.status in SUB_RETRYABLE and attempt < self.policy.attempts:
+                if sub.status in SUB_RETRYABLE and not tries.last:
                     again.append(request)
-                    delays.append(self._delay(sub.headers, attempt))
+                    delays.append(tries.delay(retry_after(sub.headers)))
                 else:
                     results[request.id] = sub
             for request in by_id.values():  # no answer at all: done or not, we cannot tell
                 results[request.id] = SubResponse(request.id, 0, {}, None)
             if not again:
                 return results
-            waited += self._wait(max(delays), waited, f"{len(again)} batched requests throttled")
+            self._wait(tries, max(delays), f"{len(again)} batched requests throttled")
             self.stats.retries += len(again) - 1  # _wait counted one
             pending = again
-        return results  # pragma: no cover - the last attempt stores every reply
 
 
 def _batch_body(requests: Sequence[SubRequest], prefer: str) -> JSON:

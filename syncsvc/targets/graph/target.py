@@ -40,7 +40,6 @@ from syncsvc.targets.graph.auth import (
 )
 from syncsvc.targets.graph.client import (
     GraphClient,
-    RetryPolicy,
     SubRequest,
     SubResponse,
     brief,
@@ -49,6 +48,7 @@ from syncsvc.targets.graph.client import (
     slots_for,
 )
 from syncsvc.targets.graph.tz import windows_zone
+from syncsvc.targets.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from syncsvc.settings import Settings
