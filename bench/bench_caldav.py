@@ -25,7 +25,6 @@ import argparse
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,9 @@ from zoneinfo import ZoneInfo
 import niquests
 import structlog
 
+from bench import caldav_oneshot as oneshot
 from bench import vdirsyncer_env as vds
+from bench._json import emit
 from bench._servers import (
     DavServer,
     FaultProxy,
@@ -110,9 +111,11 @@ def settings_for(
     data_dir: Path,
     *,
     parallel: int,
+    in_flight: int | None = None,
     base_url: str | None = None,
 ) -> Settings:
-    """Settings for one calendar per URL; `base_url` replaces the server's (a proxy)."""
+    """Settings for one calendar per URL; `base_url` replaces the server's (a proxy);
+    `in_flight` None keeps the default writes in flight per calendar."""
     calendars = tuple(
         CalDAVCalendar(
             name=f"cal{k}",
@@ -123,9 +126,10 @@ def settings_for(
         )
         for k, url in enumerate(urls)
     )
-    dav = server_config(server).model_copy(
-        update={"max_parallel": parallel, "url": base_url or server.url}
-    )
+    update: dict[str, object] = {"max_parallel": parallel, "url": base_url or server.url}
+    if in_flight is not None:
+        update["max_in_flight"] = in_flight
+    dav = server_config(server).model_copy(update=update)
     return Settings(
         servers={"dav": dav},
         calendars=calendars,
@@ -181,14 +185,15 @@ def run_ours(
     work: Workload,
     tmp: Path,
     *,
-    parallel: int,
+    in_flight: int | None = None,
     proxy: FaultProxy | None = None,
 ) -> dict[str, Timing]:
-    """syncsvc's engine: phase -> (seconds, requests). Requests come from the run report, or
-    from the proxy's count when one is given (what really went over the wire)."""
-    urls = fresh_calendars(server, f"ours{parallel}-", work.calendars)
+    """syncsvc's engine (2 calendars at a time per server, the default): phase -> (seconds,
+    requests). Requests come from the run report, or from the proxy's count when one is
+    given (what really went over the wire)."""
+    urls = fresh_calendars(server, f"ours{in_flight}-", work.calendars)
     base = proxy.url + "/" if proxy else None
-    settings = settings_for(server, urls, tmp, parallel=parallel, base_url=base)
+    settings = settings_for(server, urls, tmp, parallel=2, in_flight=in_flight, base_url=base)
     state = MemoryState()  # keeps the sync tokens between runs, as the daemon's store does
     expected = {"initial": work.events, "no-op": 0, "1% changed": work.changed}
     result: dict[str, Timing] = {}
@@ -333,8 +338,9 @@ def ratio(top: list[float], bottom: list[float]) -> str:
 
 
 MODES = (
-    ("ours2", "syncsvc (2 cal. at once)"),
-    ("ours1", "syncsvc (1 cal. at once)"),
+    ("ours2", "syncsvc (default: 4 writes in flight)"),
+    ("ours1", "syncsvc (1 write at a time)"),
+    ("oneshot", "syncsvc one-shot process"),
     ("bare", "bare PUT loop"),
     ("vds", "vdirsyncer"),
 )
@@ -366,11 +372,13 @@ def print_tables(secs: Samples, reqs: Samples, kinds: Sequence[str], work: Workl
                 print(f"| {kind} | {phase} | " + " | ".join(row) + " |")
     print("\n### Ratios (medians)\n")
     print(
-        "| server | initial: bare ÷ syncsvc-2 (aim ≥ 0.9) | bare ÷ syncsvc-1 "
-        "| no-op: vdirsyncer ÷ syncsvc (aim ≥ 2) | no-op requests per calendar (aim ≤ 1) "
+        "| server | initial: bare ÷ syncsvc (aim ≥ 1.3 Xandikos, ≥ 1.0 Radicale) "
+        "| bare ÷ syncsvc, 1 write at a time "
+        "| no-op: vdirsyncer ÷ syncsvc daemon | one-shot no-op: vdirsyncer ÷ syncsvc (aim ≥ 2) "
+        "| no-op requests per calendar (aim ≤ 1) "
         "| 1% changed: vdirsyncer ÷ syncsvc |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for kind in kinds:
         noop_reqs = reqs[(kind, "ours2", "no-op")]
         per_cal = f"{statistics.median(noop_reqs) / work.calendars:.1f}" if noop_reqs else "–"
@@ -379,27 +387,10 @@ def print_tables(secs: Samples, reqs: Samples, kinds: Sequence[str], work: Workl
             f"| {ratio(secs[(kind, 'bare', 'initial')], secs[(kind, 'ours2', 'initial')])} "
             f"| {ratio(secs[(kind, 'bare', 'initial')], secs[(kind, 'ours1', 'initial')])} "
             f"| {ratio(secs[(kind, 'vds', 'no-op')], secs[(kind, 'ours2', 'no-op')])} "
+            f"| {ratio(secs[(kind, 'vds', 'no-op')], secs[(kind, 'oneshot', 'no-op')])} "
             f"| {per_cal} "
             f"| {ratio(secs[(kind, 'vds', '1% changed')], secs[(kind, 'ours2', '1% changed')])} |"
         )
-
-
-def startup_line(with_vdirsyncer: bool) -> None:
-    """Process start-up is part of every vdirsyncer run but not of our in-process runs."""
-    ours = []
-    for _ in range(3):
-        began = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", "import syncsvc.engine.run, syncsvc.targets.caldav.target"],
-            check=True,
-            capture_output=True,
-        )
-        ours.append(time.perf_counter() - began)
-    line = f"start-up (interpreter + imports): syncsvc {statistics.median(ours):.2f} s"
-    if with_vdirsyncer:
-        theirs = [vds.startup_seconds() for _ in range(3)]
-        line += f", vdirsyncer --version {statistics.median(theirs):.2f} s"
-    print(f"\n{line}")
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -430,8 +421,12 @@ def measure(args: argparse.Namespace) -> None:
         for rep in range(args.repeats):
             for kind, server in servers.items():
                 print(f"run {rep + 1}/{args.repeats} on {kind} ...", file=sys.stderr)
-                record(kind, "ours2", run_ours(server, work, tmp, parallel=2))
-                record(kind, "ours1", run_ours(server, work, tmp, parallel=1))
+                record(kind, "ours2", run_ours(server, work, tmp))
+                record(kind, "ours1", run_ours(server, work, tmp, in_flight=1))
+                urls = fresh_calendars(server, "oneshot-", work.calendars)
+                root = tmp / f"oneshot-{kind}-{rep}"
+                noop = oneshot.noop_seconds(server, urls, root, work.events, runs=3)
+                record(kind, "oneshot", {"no-op": (noop, None)})
                 # Settings only to render the files: the URLs do not matter here.
                 shape = settings_for(server, ["/x/"] * work.calendars, tmp, parallel=1)
                 before = files_per_calendar(shape, work.before)
@@ -452,11 +447,13 @@ def measure(args: argparse.Namespace) -> None:
         for kind, server in servers.items():
             print(f"counting syncsvc's requests on the wire on {kind} ...", file=sys.stderr)
             with counting_proxy(server) as proxy:
-                wire = run_ours(server, work, tmp, parallel=2, proxy=proxy)
+                wire = run_ours(server, work, tmp, proxy=proxy)
             for phase, (_, n) in wire.items():
                 reqs[(kind, "wire", phase)].extend([n] if n is not None else [])
     print_tables(secs, reqs, kinds, work)
-    startup_line(args.vdirsyncer)
+    startup = oneshot.startup_line(vds if args.vdirsyncer else None)
+    if args.json:
+        emit(oneshot.json_numbers(secs, reqs, kinds, work.calendars, startup))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -468,6 +465,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-vdirsyncer", dest="vdirsyncer", action="store_false", help="skip vdirsyncer"
     )
+    parser.add_argument("--json", action="store_true", help="also print the numbers for run_all")
     args = parser.parse_args(argv)
     # The engine logs every calendar at info level; the tables are the output here.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

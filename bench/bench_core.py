@@ -1,6 +1,6 @@
 """Benchmark the pure core on 100,000 desired events: route, render, hash, diff.
 
-Run from the repository root: .venv/bin/python -m bench.bench_core [events].
+Run from the repository root: .venv/bin/python -m bench.bench_core [events] [--json].
 Prints seconds and peak memory (tracemalloc) per stage; asserts nothing.
 """
 
@@ -10,9 +10,11 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
+from bench._json import emit
 from syncsvc.domain.events import DesiredEvent, ObservedEvent
 from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Occurrence, Person, Plan, PlanItem
@@ -50,24 +52,36 @@ def make_plan(events: int) -> Plan:
     return Plan("Årsplan 2024", 2024, tuple(items), people)
 
 
-def measure(label: str, fn: Callable[[], T], *, trace: bool = True) -> T:
+@dataclass
+class Taken:
+    seconds: float = 0.0
+    peak_mb: float | None = None
+
+
+def measure(label: str, fn: Callable[[], T], *, trace: bool = True, took: Taken | None = None) -> T:
     """Time `fn` on its own, then (if `trace`) run it again under tracemalloc for the peak:
     tracemalloc slows Python code several times, so one run cannot give both honestly."""
     began = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - began
     peak = "not traced"
+    peak_mb = None
     if trace:
         tracemalloc.start()
         fn()
-        peak = f"peak {tracemalloc.get_traced_memory()[1] / 1e6:7.1f} MB"
+        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+        peak = f"peak {peak_mb:7.1f} MB"
         tracemalloc.stop()
     print(f"{label:<44} {seconds:8.2f} s   {peak}")
+    if took is not None:
+        took.seconds, took.peak_mb = seconds, peak_mb
     return result
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    sizes = [a for a in sys.argv[1:] if not a.startswith("--")]
+    count = int(sizes[0]) if sizes else 100_000
+    route, render, changed = Taken(), Taken(), Taken()
     plan = make_plan(count)
     overrides = parse_overrides(
         '[[override]]\ntitle = "tirsdagsmøte"\nstart_time = "10:00"\nend_time = "11:30"\n'
@@ -88,6 +102,7 @@ def main() -> None:
             owner_key=OwnerKey(b"bench" * 8),
             timezone="Europe/Oslo",
         ),
+        took=route,
     )
     events = routed["org"]
     hashes = measure(
@@ -103,7 +118,8 @@ def main() -> None:
     measure(
         f"render one calendar of {len(events):,} events",
         lambda: len(calendar_to_ical(events, name="bench", stamp=stamp)),
-        trace=False,  # minutes under tracemalloc; the 10,000-event run below gives the peak
+        trace=False,  # slow under tracemalloc; the 10,000-event run below gives the peak
+        took=render,
     )
     measure(
         f"render one calendar of {len(sample):,} events",
@@ -123,11 +139,22 @@ def main() -> None:
     result = measure(
         "diff (10% moved, 5% removed)",
         lambda: diff(shifted[: len(shifted) * 95 // 100], observed, now=now),
+        took=changed,
     )
     print(
         f"{'':<44} {len(result.updates):,} updates, {len(result.deletes):,} deletes, "
         f"{len(result.unchanged):,} unchanged"
     )
+    peaks = [t.peak_mb for t in (route, changed) if t.peak_mb is not None]
+    print(f"{'route + diff (10% moved, 5% removed)':<44} {route.seconds + changed.seconds:8.2f} s")
+    if "--json" in sys.argv:
+        emit(
+            {
+                "render.events_100k_s": render.seconds,
+                "core.route_diff_100k_s": route.seconds + changed.seconds,
+                "core.peak_mb": max(peaks) if peaks else None,
+            }
+        )
 
 
 def _moved(event: DesiredEvent) -> DesiredEvent:

@@ -26,10 +26,12 @@ from datetime import UTC, date, datetime, timedelta
 import structlog
 from pydantic import SecretStr
 
+from bench._json import emit
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
 from syncsvc.settings import FeedSettings, Settings, SyncSettings
 from syncsvc.state.memory import MemoryState
+from syncsvc.targets.graph.client import BATCH_LIMIT
 from syncsvc.targets.graph.config import GraphCalendar, GraphSettings
 from tests.fake_graph import FakeGraph
 
@@ -96,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="also print the numbers for run_all")
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
@@ -110,6 +113,20 @@ def main() -> None:
         times = {c: statistics.median(r[step][0] for r in runs[c]) for c in runs}
         requests = runs[True][0][step][1]
         print(f"| {step} | {times[True]:.2f} | {times[False]:.2f} | {requests} |")
+    # The ideal: every create in a full $batch of 20, 4 batches in flight (Outlook's limits).
+    batches = -(-args.events // BATCH_LIMIT)
+    print(
+        f"\nideal initial sync: {batches} batch requests, {-(-batches // 4)} rounds of 4 in flight"
+    )
+    if args.json:
+        initial = statistics.median(r["initial"][0] for r in runs[False])
+        emit(
+            {
+                "graph.initial_1000_requests": runs[False][0]["initial"][1],
+                "graph.initial_1000_s": initial,
+                "graph.initial_1000_ideal_batches": batches,
+            }
+        )
 
 
 if __name__ == "__main__":
