@@ -67,7 +67,7 @@ def settings(fake: FakeGraph, data_dir: str) -> Settings:
     )
 
 
-def one(events: int, check_schema: bool) -> dict[str, tuple[float, int]]:
+def one(events: int, check_schema: bool, throttled: bool = True) -> dict[str, tuple[float, int]]:
     out: dict[str, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp, FakeGraph() as fake:
         fake.check_schema = check_schema
@@ -83,6 +83,8 @@ def one(events: int, check_schema: bool) -> dict[str, tuple[float, int]]:
             start = time.perf_counter()
             run_sync(config, plan=wanted, state=state, now=NOW)
             out[name] = (time.perf_counter() - start, len(fake.requests) - before)
+    if not throttled:
+        return out
     with tempfile.TemporaryDirectory() as tmp, FakeGraph() as fake:
         fake.check_schema = check_schema
         fake.add_mailbox(MAILBOX)
@@ -106,7 +108,9 @@ def main() -> None:
     print("| step | checked: s | unchecked: s | requests |")
     print("|---|---|---|---|")
     runs = {
-        checked: [one(args.events, checked) for _ in range(args.repeats)]
+        # --json needs the initial sync only (the throttled run does not finish in one run
+        # at 1,000 events: its retries run out, which that scenario is there to show).
+        checked: [one(args.events, checked, not args.json) for _ in range(args.repeats)]
         for checked in (True, False)
     }
     for step in runs[True][0]:

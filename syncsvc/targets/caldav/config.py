@@ -21,9 +21,10 @@ class CalDAVServer(Strict):
     ca_bundle: str | None = None
     timeout_seconds: float = 30.0
     max_parallel: int = Field(default=2, ge=1)  # calendars synced at once on this server
-    # Conditional writes in flight at once per calendar (creates and deletes); 1 = one by one.
-    # The default is where Radicale and Xandikos stopped gaining (docs/PERFORMANCE.md).
-    max_in_flight: int = Field(default=4, ge=1, le=16)
+    # Conditional writes in flight at once per calendar; 1 = one after the other. Measured on
+    # Radicale and Xandikos sharing two cores with the client, 4 at once was slower, not
+    # faster (docs/PERFORMANCE.md): raise it for a server on its own machine, after measuring.
+    max_in_flight: int = Field(default=1, ge=1, le=16)
     # Make a calendar's collection (MKCALENDAR) on the first write when its URL does not exist,
     # e.g. for person calendars; off by default: we do not create things on a server unasked.
     create_calendars: bool = False
