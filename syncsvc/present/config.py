@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from typing import Any
+from collections.abc import Mapping
 
 from pydantic import BaseModel, SecretStr
 
@@ -21,7 +21,7 @@ SET = "(set)"
 NOT_SET = "(not set)"
 
 
-def _is_secret_field(annotation: Any) -> bool:
+def _is_secret_field(annotation: object) -> bool:
     if annotation is SecretStr:
         return True
     origin = typing.get_origin(annotation)
@@ -30,12 +30,12 @@ def _is_secret_field(annotation: Any) -> bool:
     return False
 
 
-def _view(value: Any, *, secret: bool = False) -> Any:
+def _view(value: object, *, secret: bool = False) -> object:
     if secret or isinstance(value, SecretStr):
         shown = value.get_secret_value() if isinstance(value, SecretStr) else value
         return SET if shown else NOT_SET
     if isinstance(value, BaseModel):
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for name, info in type(value).model_fields.items():
             if name == "config_path":
                 continue
@@ -54,7 +54,7 @@ def _view(value: Any, *, secret: bool = False) -> Any:
     return REDACTOR.text(str(value))
 
 
-def config_view(settings: Settings) -> dict[str, Any]:
+def config_view(settings: Settings) -> dict[str, object]:
     """The settings as plain JSON-able data: where they came from, then every section."""
     data = _view(settings)
     assert isinstance(data, dict)
@@ -65,14 +65,14 @@ def config_view(settings: Settings) -> dict[str, Any]:
     }
 
 
-def format_config(view: dict[str, Any]) -> str:
+def format_config(view: Mapping[str, object]) -> str:
     """Readable form: one `section.key = value` line per setting, grouped by section."""
     lines = [
         f"configuration: {view['config_path'] or '(defaults and environment only)'}",
         f"data directory: {view['data_dir']}",
     ]
 
-    def walk(prefix: str, value: Any) -> None:
+    def walk(prefix: str, value: object) -> None:
         if isinstance(value, dict) and value:
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
@@ -85,7 +85,9 @@ def format_config(view: dict[str, Any]) -> str:
             shown = value if value in (SET, NOT_SET) else json.dumps(value, ensure_ascii=False)
             lines.append(f"  {prefix} = {shown}")
 
-    for section, body in view["settings"].items():
+    sections = view["settings"]
+    assert isinstance(sections, dict)  # config_view's: one entry per settings section
+    for section, body in sections.items():
         lines.append("")
         lines.append(f"[{section}]")
         walk("", body)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import yaml
 
@@ -22,13 +21,13 @@ SCHEMA_VERSION = 1
 # --------------------------------------------------------------------------- export
 
 
-def _where(where: Where | None) -> dict[str, Any] | None:
+def _where(where: Where | None) -> dict[str, object] | None:
     if where is None:
         return None
     return {"file": where.file, "line": where.line, "column": where.column}
 
 
-def _occurrence(o: Occurrence) -> dict[str, Any]:
+def _occurrence(o: Occurrence) -> dict[str, object]:
     return {
         "start": o.start.isoformat(),
         "end": o.end.isoformat(),
@@ -39,7 +38,7 @@ def _occurrence(o: Occurrence) -> dict[str, Any]:
     }
 
 
-def _item(item: PlanItem) -> dict[str, Any]:
+def _item(item: PlanItem) -> dict[str, object]:
     return {
         "key": item.key,
         "title": item.title,
@@ -58,7 +57,7 @@ def _item(item: PlanItem) -> dict[str, Any]:
     }
 
 
-def _problem(p: Problem) -> dict[str, Any]:
+def _problem(p: Problem) -> dict[str, object]:
     return {
         "kind": p.kind.value,
         "severity": p.severity.value,
@@ -68,7 +67,7 @@ def _problem(p: Problem) -> dict[str, Any]:
     }
 
 
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
+def plan_to_dict(plan: Plan) -> dict[str, object]:
     """The plan as JSON-ready data (the canonical schema)."""
     return {
         "version": SCHEMA_VERSION,
@@ -91,7 +90,7 @@ def plan_to_yaml(plan: Plan) -> str:
     )
 
 
-def _toml_value(value: Any) -> str:
+def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -112,7 +111,9 @@ def plan_to_toml(plan: Plan) -> str:
     data = plan_to_dict(plan)
     out = [f"{k} = {_toml_value(data[k])}" for k in ("version", "title", "year", "source", "extra")]
     for table in ("people", "items", "problems"):
-        for entry in data[table]:
+        entries = data[table]
+        assert isinstance(entries, list)  # plan_to_dict's tables are lists of dicts
+        for entry in entries:
             out.append(f"\n[[{table}]]")
             out.extend(f"{k} = {_toml_value(v)}" for k, v in entry.items() if v is not None)
     return "\n".join(out) + "\n"
