@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from syncsvc import __version__
 from syncsvc.domain.errors import ConfigError, ExitCode, SyncsvcError, describe
@@ -29,7 +29,7 @@ log = get_logger("syncsvc.cli.main")
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # Accepted before and after the command (`syncsvc --config X run` and `syncsvc run --config X`);
     # after the command they default to SUPPRESS so they never overwrite a value given before it.
-    default: Any = argparse.SUPPRESS if suppress else None
+    default: str | None = argparse.SUPPRESS if suppress else None
     parser.add_argument(
         "--config",
         metavar="PATH",

@@ -332,7 +332,7 @@ def run_daemon(
             trigger("plan-changed")
 
     scheduler = BackgroundScheduler(timezone=settings.plan.timezone)
-    common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    common: dict[str, object] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     scheduler.add_job(trigger, trigger_spec, args=("schedule",), id="sync", **common)
     scheduler.add_job(check_plan, IntervalTrigger(seconds=every), id="plan-watch", **common)
 
