@@ -5,10 +5,10 @@ installation never imports the CalDAV or Graph stacks."""
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from syncsvc.settings import Settings
+    from syncsvc.settings import CalendarConfig, Settings
     from syncsvc.state.base import TargetState
     from syncsvc.targets.base import Target
 
@@ -24,8 +24,8 @@ class _Opener(Protocol):
     def __call__(self, calendar: object, settings: Settings, state: TargetState) -> Target: ...
 
 
-def open_target(calendar: object, settings: Settings, state: TargetState) -> Target:
-    kind = cast(str, getattr(calendar, "target"))  # noqa: B009 - every calendar config has it
-    module = importlib.import_module(_MODULES[kind])
-    opener = cast(_Opener, module.open_target)
+def open_target(calendar: CalendarConfig, settings: Settings, state: TargetState) -> Target:
+    module = importlib.import_module(_MODULES[calendar.target])
+    # Each module's opener takes its own config class, which the target name guarantees.
+    opener: _Opener = module.open_target
     return opener(calendar, settings, state)
