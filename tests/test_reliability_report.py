@@ -46,8 +46,6 @@ from tests.faultrules import Rule, Script
 from tests.reliability import compare, dav_objects, desired_for, synthetic_plan
 from tests.servers import DavServer, calendar_path
 
-from tests.servers import dav_server, radicale, xandikos  # noqa: F401  isort: skip
-
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 NOW = datetime(2024, 1, 2, 8, 0, tzinfo=UTC)  # before every synthetic event
@@ -124,7 +122,7 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def rig(dav_server: DavServer, tmp_path: Path) -> Iterator[Rig]:  # noqa: F811
+def rig(dav_server: DavServer, tmp_path: Path) -> Iterator[Rig]:
     built = Rig(dav_server, tmp_path, Script())
     with built.proxy:
         yield built
@@ -424,7 +422,7 @@ def test_a_cut_short_or_unparsable_reply_is_retried_within_the_budget(
 
 
 def test_seeded_faults_every_change_reported_as_the_server_holds_it(
-    radicale: DavServer,  # noqa: F811
+    radicale: DavServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
