@@ -35,33 +35,10 @@ if TYPE_CHECKING:
 PRODID = ical_render.PRODID
 
 
-def event_to_ical(event: DesiredEvent, *, sequence: int = 0, stamp: datetime) -> bytes:
-    """One VCALENDAR holding one VEVENT (plus a VTIMEZONE when the event is timed)."""
-    return ical_render.event_to_ical(event, sequence=sequence, stamp=stamp)
-
-
-def calendar_to_ical(
-    events: Sequence[DesiredEvent],
-    *,
-    name: str | None = None,
-    stamp: datetime,
-    refresh: timedelta | None = None,
-    url: str | None = None,
-    timezone: str | None = None,
-    internal: bool = False,
-) -> bytes:
-    """One VCALENDAR with many VEVENTs (the public feed, single-file export); the calendar
-    properties are described at `icalendar_calendar_to_ical`. `internal` adds our owner and
-    hash properties; the feed leaves them out (nobody reads them back)."""
-    return ical_render.calendar_to_ical(
-        events,
-        name=name,
-        stamp=stamp,
-        refresh=refresh,
-        url=url,
-        timezone=timezone,
-        internal=internal,
-    )
+# The wire format is written by the string renderer; the icalendar-object versions below are
+# its fallback for shapes it does not handle and the reference its property tests compare with.
+event_to_ical = ical_render.event_to_ical
+calendar_to_ical = ical_render.calendar_to_ical
 
 
 def icalendar_event_to_ical(event: DesiredEvent, *, sequence: int = 0, stamp: datetime) -> bytes:

@@ -63,7 +63,8 @@ def calendar_to_ical(
     internal: bool = False,
 ) -> bytes:
     """One VCALENDAR with many VEVENTs (the public feed, single-file export); the calendar
-    properties are those of `ical.calendar_to_ical`, which documents them."""
+    properties are documented at `ical.icalendar_calendar_to_ical`. `internal` adds our owner and
+    hash properties; the feed leaves them out (nobody reads them back)."""
     when = _stamp(stamp)
     try:
         lines = _head(name, refresh=refresh, url=url, timezone=timezone)
