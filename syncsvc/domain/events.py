@@ -42,7 +42,7 @@ class EventContent:
 
     def canonical(self) -> str:
         """A stable text form: the input of the content hash."""
-        return json.dumps(
+        return _CANONICAL.encode(
             {
                 "summary": self.summary,
                 "start": self.start.isoformat(),
@@ -52,13 +52,15 @@ class EventContent:
                 "description": self.description,
                 "location": self.location,
                 "categories": list(self.categories),
-            },
-            ensure_ascii=False,
-            sort_keys=True,
+            }
         )
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()[:32]
+
+
+# One encoder for every hash: json.dumps with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def _tzname(value: date | datetime) -> str:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 MARKER_VERSION = "v2"
 LEGACY_MARKER = "syncsvc"  # the constant marker of versions before the keyed one
@@ -29,6 +30,11 @@ class Claim(StrEnum):
     OWNED = "owned"  # a valid marker for this calendar and UID
     LEGACY = "legacy"  # the constant marker of older versions: a candidate for adoption
     FOREIGN = "foreign"  # no marker, or one made for another calendar, UID or installation
+
+
+@lru_cache(maxsize=4)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    return hmac.new(secret, digestmod=hashlib.sha256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +52,9 @@ class OwnerKey:
 
     def mac(self, purpose: str, *parts: str) -> str:
         message = "\0".join((f"syncsvc-{purpose}/2", *parts)).encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+        mac = _keyed(self.secret).copy()  # the key schedule once, not per event
+        mac.update(message)
+        return mac.hexdigest()
 
     def for_calendar(self, calendar: str) -> Owner:
         return Owner(self, calendar)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from syncsvc.domain.events import EventContent, EventStatus
@@ -16,6 +17,40 @@ from syncsvc.domain.plan import Occurrence, Plan, PlanItem, Status
 from syncsvc.domain.redact import document_name
 from syncsvc.pipeline.overrides import Adjustments
 from syncsvc.pipeline.public import PersonWords, public_title, public_topic
+
+
+@dataclass(frozen=True, slots=True)
+class StaffText:
+    """What every occurrence of an item says in a staff calendar, cleaned once per item
+    (an item with ten dates would otherwise clean the same notes ten times)."""
+
+    title: str
+    details: str  # the description lines after the per-date "Tema" line
+    location: str
+    categories: tuple[str, ...]
+
+
+def staff_text(
+    item: PlanItem, adjust: Adjustments, names: Mapping[str, str], source: str
+) -> StaffText:
+    people = [names.get(e.lower(), e) for e in item.people]
+    lines = [
+        ("Ansvarlige", ", ".join(people)),
+        ("Samarbeid/ansvar", item.responsible_text),
+        ("Tiltak", ", ".join(str(m) for m in item.measures)),
+        ("Kompetanse", item.competence),
+        ("Synliggjøring", item.visibility),
+        ("Notater", item.notes),
+        ("Kilde", ", ".join(x for x in (source, item.semester or "") if x)),
+    ]
+    details = "\n".join(f"{label}: {text}" for label, v in lines if (text := clean_text(v)))
+    categories = [item.semester or ""] + [f"Tiltak {m}" for m in item.measures]
+    return StaffText(
+        title=clean_line(item.title),
+        details=details,
+        location=clean_text(adjust.location or ""),
+        categories=tuple(c for c in (clean_line(c) for c in categories) if c),
+    )
 
 
 def staff_content(
@@ -26,28 +61,22 @@ def staff_content(
     source: str,
     start: date | datetime,
     end: date | datetime,
+    *,
+    text: StaffText | None = None,
 ) -> EventContent:
-    people = [names.get(e.lower(), e) for e in item.people]
-    lines = [
-        ("Tema", occ.topic or ""),
-        ("Ansvarlige", ", ".join(people)),
-        ("Samarbeid/ansvar", item.responsible_text),
-        ("Tiltak", ", ".join(str(m) for m in item.measures)),
-        ("Kompetanse", item.competence),
-        ("Synliggjøring", item.visibility),
-        ("Notater", item.notes),
-        ("Kilde", ", ".join(x for x in (source, item.semester or "") if x)),
-    ]
-    description = "\n".join(f"{label}: {clean_text(v)}" for label, v in lines if clean_text(v))
-    categories = [item.semester or ""] + [f"Tiltak {m}" for m in item.measures]
+    """The staff event of one occurrence; `text` is `staff_text` of the item when the caller
+    renders several occurrences of it."""
+    text = text or staff_text(item, adjust, names, source)
+    topic = clean_text(occ.topic or "")
+    description = "\n".join(x for x in (f"Tema: {topic}" if topic else "", text.details) if x)
     return EventContent(
-        summary=summary_of(item.title, occ.topic),
+        summary=_summary(text.title, " ".join(topic.split())),
         start=start,
         end=end,
         status=EventStatus.TENTATIVE if occ.status is Status.TENTATIVE else EventStatus.CONFIRMED,
         description=description,
-        location=clean_text(adjust.location or ""),
-        categories=tuple(c for c in (clean_line(c) for c in categories) if c),
+        location=text.location,
+        categories=text.categories,
     )
 
 
@@ -81,8 +110,11 @@ def public_content(
 
 
 def summary_of(title: str, topic: str | None) -> str:
-    title = clean_line(title)
-    topic = clean_line(topic or "")
+    return _summary(clean_line(title), clean_line(topic or ""))
+
+
+def _summary(title: str, topic: str) -> str:
+    # Both already cleaned to one line.
     return f"{title} – {topic}" if topic and topic.casefold() not in title.casefold() else title
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Plan, PlanItem, Status
 from syncsvc.pipeline.overrides import Adjustments, Overrides, apply_time
 from syncsvc.pipeline.public import PersonWords
-from syncsvc.pipeline.render import public_content, source_name, staff_content
+from syncsvc.pipeline.render import public_content, source_name, staff_content, staff_text
 from syncsvc.pipeline.selectors import ItemFacts, Selector, parse_selector, unknown_terms
 from syncsvc.pipeline.uid import Identity, legacy_uid
 
@@ -111,9 +111,11 @@ def desired_events(
                 for ordinal, event in r.public if public else r.staff:
                     uid = identity.uid(cal.name, event.item_key, ordinal, public=public)
                     events.append(
-                        replace(
-                            event,
+                        DesiredEvent(  # not dataclasses.replace, which is slow at 100,000 events
                             uid=uid,
+                            content=event.content,
+                            item_key=event.item_key,
+                            content_hash=event.content_hash,
                             marker=identity.marker(cal.name, uid),
                             legacy_uid=legacy_uid(event.item_key, ordinal, domain),
                         )
@@ -140,12 +142,13 @@ def _route_item(
     )
     staff: list[tuple[int, DesiredEvent]] = []
     public: list[tuple[int, DesiredEvent]] = []
+    text = staff_text(item, adjust, names, source)
     for ordinal, occ in enumerate(item.occurrences, start=1):
         if occ.status is Status.CANCELLED:
             continue  # counted all the same, so the other occurrences keep their UIDs
         start, end = apply_time(_in_tz(occ.start, tz), _in_tz(occ.end, tz), adjust, tz)
-        staff_text = staff_content(item, occ, adjust, names, source, start, end)
-        staff.append((ordinal, DesiredEvent(uid="", content=staff_text, item_key=item.key)))
+        staffed = staff_content(item, occ, adjust, names, source, start, end, text=text)
+        staff.append((ordinal, DesiredEvent(uid="", content=staffed, item_key=item.key)))
         if facts.public:
             public_text = public_content(item, occ, adjust, people, start, end)
             public.append((ordinal, DesiredEvent(uid="", content=public_text, item_key=item.key)))
