@@ -24,7 +24,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import structlog
-from pydantic import SecretStr
 
 from bench._json import emit
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
@@ -32,8 +31,9 @@ from syncsvc.engine.run import run_sync
 from syncsvc.settings import FeedSettings, Settings, SyncSettings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.graph.client import BATCH_LIMIT
-from syncsvc.targets.graph.config import GraphCalendar, GraphSettings
+from syncsvc.targets.graph.config import GraphCalendar
 from tests.fake_graph import FakeGraph
+from tests.graph_harness import graph_settings
 
 MAILBOX = "bench@skole.example"
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -54,13 +54,7 @@ def plan(events: int, changed: int = 0) -> Plan:
 
 def settings(fake: FakeGraph, data_dir: str) -> Settings:
     return Settings(
-        graph=GraphSettings(
-            tenant_id=fake.tenant,
-            client_id=fake.client_id,
-            client_secret=SecretStr(fake.secret),
-            base_url=fake.graph_url,
-            authority_url=fake.url,
-        ),
+        graph=graph_settings(fake),
         calendars=(GraphCalendar(target="graph", name="bench", mailbox=MAILBOX),),
         sync=SyncSettings(data_dir=data_dir, delete_threshold=1.0),
         feed=FeedSettings(calendar=None),

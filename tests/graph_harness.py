@@ -21,7 +21,8 @@ MAILBOX = "kari.nordmann@skole.example"
 AUTHORITY = "https://login.microsoftonline.com"
 
 
-def settings_for(fake: FakeGraph, **graph: Any) -> Settings:
+def graph_settings(fake: FakeGraph, **graph: Any) -> GraphSettings:
+    """The `[graph]` section for an app registered with the fake (`graph` overrides fields)."""
     values: dict[str, Any] = {
         "tenant_id": fake.tenant,
         "client_id": fake.client_id,
@@ -30,7 +31,11 @@ def settings_for(fake: FakeGraph, **graph: Any) -> Settings:
         "authority_url": fake.url,
         **graph,
     }
-    return Settings(graph=GraphSettings(**values))
+    return GraphSettings(**values)
+
+
+def settings_for(fake: FakeGraph, **graph: Any) -> Settings:
+    return Settings(graph=graph_settings(fake, **graph))
 
 
 def open_graph(

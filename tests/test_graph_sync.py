@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from syncsvc.domain.changes import CalendarReport, ChangeKind, Outcome
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
 from syncsvc.settings import Settings
 from syncsvc.state.memory import MemoryState
-from syncsvc.targets.graph.config import GraphCalendar, GraphSettings
+from syncsvc.targets.graph.config import GraphCalendar
 from tests import builders
 from tests.fake_graph import FakeGraph
+from tests.graph_harness import graph_settings
 
 MAILBOX = "ola.nordmann@tromsfylke.example"
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -37,14 +37,7 @@ def settings(fake: FakeGraph, tmp_path: Path, **calendar: Any) -> Settings:
     return builders.settings(
         tmp_path,
         GraphCalendar(target="graph", name="ola", mailbox=MAILBOX, selector="org", **calendar),
-        graph=GraphSettings(
-            tenant_id=fake.tenant,
-            client_id=fake.client_id,
-            client_secret=SecretStr(fake.secret),
-            base_url=fake.graph_url,
-            authority_url=fake.url,
-            **graph,
-        ),
+        graph=graph_settings(fake, **graph),
     )
 
 

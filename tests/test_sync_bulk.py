@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from syncsvc.domain.changes import ChangeKind, Outcome
 from syncsvc.domain.errors import ConflictError
 from syncsvc.domain.events import ObservedEvent
 from syncsvc.domain.plan import Occurrence, Plan, PlanItem
 from syncsvc.engine.run import run_sync
-from syncsvc.settings import GraphCalendar, GraphSettings, Settings
+from syncsvc.settings import GraphCalendar, Settings
 from syncsvc.state.memory import MemoryState
 from syncsvc.targets.graph.target import GraphTarget
 from tests import builders
 from tests.fake_graph import FakeGraph
+from tests.graph_harness import graph_settings
 
 MAILBOX = "trine.mellem@tromsfylke.example"
 BATCH = ("POST", "/v1.0/$batch")
@@ -39,13 +39,7 @@ def settings(fake: FakeGraph, tmp_path: Path) -> Settings:
     return builders.settings(
         tmp_path,
         GraphCalendar(target="graph", name="trine", mailbox=MAILBOX, selector="org"),
-        graph=GraphSettings(
-            tenant_id=fake.tenant,
-            client_id=fake.client_id,
-            client_secret=SecretStr(fake.secret),
-            base_url=fake.graph_url,
-            authority_url=fake.url,
-        ),
+        graph=graph_settings(fake),
     )
 
 
