@@ -19,8 +19,9 @@ import http.client
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
+
+from tests.loopback import LoopbackServer, QuietHandler
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 _GETETAG = re.compile(rb"(<(?:[\w-]+:)?getetag>)[^<]*(</(?:[\w-]+:)?getetag>)")
@@ -43,7 +44,7 @@ class Seen:
     body: bytes
 
 
-class DavQuirkProxy:
+class DavQuirkProxy(LoopbackServer):
     """Forward HTTP to `upstream` ("127.0.0.1", port) with `quirks` applied."""
 
     def __init__(self, upstream: tuple[str, int], quirks: Quirks) -> None:
@@ -51,21 +52,11 @@ class DavQuirkProxy:
         self.quirks = quirks
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(_Handler):
-            owner: ClassVar[DavQuirkProxy] = proxy
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(_Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"{self.origin}/"
 
     def record(self, seen: Seen) -> None:
         with self._lock:
@@ -83,22 +74,9 @@ class DavQuirkProxy:
         finally:
             conn.close()
 
-    def __enter__(self) -> DavQuirkProxy:
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     owner: ClassVar[DavQuirkProxy]
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet
-        return
 
     def _handle(self) -> None:
         proxy = self.owner

@@ -21,10 +21,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 from tests.faultrules import Script
+from tests.loopback import LoopbackServer, QuietHandler
 
 FAULTS = ("drop", "lost_response", "500", "503", "429", "slow", "truncate")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -60,7 +60,7 @@ class FaultPlan:
         return None
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """Forward HTTP to `upstream` ("127.0.0.1", port), injecting faults from `plan`."""
 
     def __init__(self, upstream: tuple[str, int], plan: FaultPlan | Script | None = None) -> None:
@@ -69,21 +69,11 @@ class FaultProxy:
         self.injected: Counter[str] = Counter()
         self.requests = 0
         self._count_lock = threading.Lock()
-        proxy = self
-
-        class Handler(_ProxyHandler):
-            owner: ClassVar[FaultProxy] = proxy
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(_ProxyHandler)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
     def record(self, fault: str | None) -> None:
         with self._count_lock:
@@ -91,22 +81,9 @@ class FaultProxy:
             if fault:
                 self.injected[fault] += 1
 
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-class _ProxyHandler(BaseHTTPRequestHandler):
+class _ProxyHandler(QuietHandler):
     owner: ClassVar[FaultProxy]
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet
-        return
 
     def _forward(self) -> None:
         proxy = self.owner
