@@ -9,10 +9,11 @@ folders, JSON for Microsoft Graph).
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring
 
 # The marker every event we write carries (its value: domain.ownership); we never change or
 # delete an event whose marker does not verify. iCalendar: X-SYNCSVC-OWNER / X-SYNCSVC-HASH;
@@ -41,26 +42,28 @@ class EventContent:
         return not isinstance(self.start, datetime)
 
     def canonical(self) -> str:
-        """A stable text form: the input of the content hash."""
-        return _CANONICAL.encode(
-            {
-                "summary": self.summary,
-                "start": self.start.isoformat(),
-                "end": self.end.isoformat(),
-                "tz": _tzname(self.start),
-                "status": self.status.value,
-                "description": self.description,
-                "location": self.location,
-                "categories": list(self.categories),
-            }
+        """A stable text form: the input of the content hash.
+
+        It is the JSON object of the fields with sorted keys (what `json.dumps(...,
+        ensure_ascii=False, sort_keys=True)` writes), built by hand: it is the hash of every
+        event we hold, and stored hashes must keep matching, so the form never changes."""
+        return (
+            f'{{"categories": [{", ".join(map(_json_text, self.categories))}], '
+            f'"description": {_json_text(self.description)}, '
+            f'"end": {_json_text(self.end.isoformat())}, '
+            f'"location": {_json_text(self.location)}, '
+            f'"start": {_json_text(self.start.isoformat())}, '
+            f'"status": {_json_text(self.status.value)}, '
+            f'"summary": {_json_text(self.summary)}, '
+            f'"tz": {_json_text(_tzname(self.start))}}}'
         )
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()[:32]
 
 
-# One encoder for every hash: json.dumps with options builds a new one per call.
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+# json's own string encoder (C): the same escaping json.dumps applies.
+_json_text: Callable[[str], str] = encode_basestring
 
 
 def _tzname(value: date | datetime) -> str:

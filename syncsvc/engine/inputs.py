@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from syncsvc.domain.errors import ConfigError, Where
 from syncsvc.domain.plan import Person, Plan, Problem
+from syncsvc.engine.collector import collector_paused
 from syncsvc.pipeline.overrides import Overrides, parse_overrides, unmatched_problems
 from syncsvc.settings import Settings
 
@@ -50,7 +51,8 @@ def load_plan_for(settings: Settings) -> Plan:
     """Read the plan the settings name (PlanError when it cannot be read)."""
     from syncsvc.plan.load import load_plan
 
-    return load_plan(plan_source_spec(settings))
+    with collector_paused():  # a URL's fetch is inside too: it is short and allocates little
+        return load_plan(plan_source_spec(settings))
 
 
 def overrides_for(settings: Settings) -> Overrides:

@@ -27,6 +27,7 @@ from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Plan
 from syncsvc.engine.apply import Apply, Ledger
 from syncsvc.engine.calendars import expand_calendars
+from syncsvc.engine.collector import collector_paused
 from syncsvc.engine.feed import write_feed
 from syncsvc.engine.inputs import load_plan_for, overrides_for, with_override_problems
 from syncsvc.logs import REDACTOR
@@ -127,14 +128,15 @@ def _run(
         calendars = expand_calendars(settings, plan)
         owner_key = owner_key_for(settings, create=not dry_run)
         REDACTOR.add(secret_values(settings))  # also when called as a library
-        desired = desired_events(
-            plan,
-            calendars,
-            overrides,
-            domain=settings.sync.domain,
-            owner_key=owner_key,
-            timezone=settings.plan.timezone,
-        )
+        with collector_paused():
+            desired = desired_events(
+                plan,
+                calendars,
+                overrides,
+                domain=settings.sync.domain,
+                owner_key=owner_key,
+                timezone=settings.plan.timezone,
+            )
         report = RunReport(
             run_id=run_id,
             started=now,
@@ -240,13 +242,14 @@ class _Engine:
         observed = claims.owned
         adoption = adoptable(work.desired, claims.legacy)
         known = self.state.get_events(name).keys()
-        planned = diff(
-            work.desired,
-            observed,
-            now=self.local_now,
-            delete_past=self.settings.sync.delete_past,
-            known_uids=frozenset(known),
-        )
+        with collector_paused():
+            planned = diff(
+                work.desired,
+                observed,
+                now=self.local_now,
+                delete_past=self.settings.sync.delete_past,
+                known_uids=frozenset(known),
+            )
         work.diff = with_adoption(planned, adoption)
         work.report.changes = list(work.diff.changes + work.diff.unchanged)
         self._notes(work)

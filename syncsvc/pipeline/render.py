@@ -131,6 +131,8 @@ def clean_text(text: str) -> str:
     """Plan text as calendar text: LF line ends, no control characters, trimmed.
 
     iCalendar cannot keep a CR, so text holding one would never match its own hash."""
+    if not text:
+        return text  # most optional fields are empty: routing calls this 360,000 times
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text).strip()
 

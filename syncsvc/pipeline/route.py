@@ -15,14 +15,14 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from syncsvc.domain.errors import ConfigError
-from syncsvc.domain.events import DesiredEvent
+from syncsvc.domain.events import DesiredEvent, EventContent
 from syncsvc.domain.ownership import OwnerKey
 from syncsvc.domain.plan import Plan, PlanItem, Status
 from syncsvc.pipeline.overrides import Adjustments, Overrides, apply_time
 from syncsvc.pipeline.public import PersonWords
 from syncsvc.pipeline.render import public_content, source_name, staff_content, staff_text
 from syncsvc.pipeline.selectors import ItemFacts, Selector, parse_selector, unknown_terms
-from syncsvc.pipeline.uid import Identity, legacy_uid
+from syncsvc.pipeline.uid import Identity, legacy_uids
 
 
 class RoutedCalendar(Protocol):
@@ -39,12 +39,15 @@ class RoutedCalendar(Protocol):
 # --- events -----------------------------------------------------------------------------------
 
 
+# An occurrence's content before a calendar gives it its UID: (ordinal, content, its hash).
+_Content = tuple[int, EventContent, str]
+
+
 @dataclass(frozen=True, slots=True)
 class _Routed:
     facts: ItemFacts
-    # (ordinal, event without calendar identity): each calendar gives them its UIDs.
-    staff: tuple[tuple[int, DesiredEvent], ...]
-    public: tuple[tuple[int, DesiredEvent], ...]
+    staff: tuple[_Content, ...]
+    public: tuple[_Content, ...]
 
 
 def check_selectors(plan: Plan, selectors: Sequence[tuple[RoutedCalendar, Selector]]) -> None:
@@ -102,24 +105,29 @@ def desired_events(
             )
         )
     ]
+    legacy = {r.facts.key: legacy_uids(r.facts.key, domain) for r in routed}
     result: dict[str, list[DesiredEvent]] = {}
     for cal, selector in selectors:
         public = cal.audience == "public"
+        ids = identity.calendar(cal.name, public=public)
         events: list[DesiredEvent] = []
         for r in routed:
-            if selector.matches(r.facts):
-                for ordinal, event in r.public if public else r.staff:
-                    uid = identity.uid(cal.name, event.item_key, ordinal, public=public)
-                    events.append(
-                        DesiredEvent(  # not dataclasses.replace, which is slow at 100,000 events
-                            uid=uid,
-                            content=event.content,
-                            item_key=event.item_key,
-                            content_hash=event.content_hash,
-                            marker=identity.marker(cal.name, uid),
-                            legacy_uid=legacy_uid(event.item_key, ordinal, domain),
-                        )
+            if not selector.matches(r.facts):
+                continue
+            key = r.facts.key
+            uid_of, legacy_of = ids.uids(key), legacy[key]
+            for ordinal, content, content_hash in r.public if public else r.staff:
+                uid = uid_of(ordinal)
+                events.append(
+                    DesiredEvent(  # not dataclasses.replace, which is slow at 100,000 events
+                        uid=uid,
+                        content=content,
+                        item_key=key,
+                        content_hash=content_hash,
+                        marker=ids.marker(uid),
+                        legacy_uid=legacy_of(ordinal),
                     )
+                )
         result[cal.name] = events
     return result
 
@@ -140,18 +148,18 @@ def _route_item(
         measures=frozenset(item.measures),
         public=item.public if adjust.public is None else adjust.public,
     )
-    staff: list[tuple[int, DesiredEvent]] = []
-    public: list[tuple[int, DesiredEvent]] = []
+    staff: list[_Content] = []
+    public: list[_Content] = []
     text = staff_text(item, adjust, names, source)
     for ordinal, occ in enumerate(item.occurrences, start=1):
         if occ.status is Status.CANCELLED:
             continue  # counted all the same, so the other occurrences keep their UIDs
         start, end = apply_time(_in_tz(occ.start, tz), _in_tz(occ.end, tz), adjust, tz)
         staffed = staff_content(item, occ, adjust, names, source, start, end, text=text)
-        staff.append((ordinal, DesiredEvent(uid="", content=staffed, item_key=item.key)))
+        staff.append((ordinal, staffed, staffed.content_hash()))
         if facts.public:
             public_text = public_content(item, occ, adjust, people, start, end)
-            public.append((ordinal, DesiredEvent(uid="", content=public_text, item_key=item.key)))
+            public.append((ordinal, public_text, public_text.content_hash()))
     return _Routed(facts, tuple(staff), tuple(public))
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from syncsvc.domain.ownership import OwnerKey
+from syncsvc.domain.ownership import Owner, OwnerKey
 
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
 
@@ -25,30 +26,62 @@ class Identity:
     domain: str
     key: OwnerKey
 
-    def uid(self, calendar: str, item_key: str, ordinal: int, *, public: bool) -> str:
-        if public:
-            return public_uid(self.key, calendar, item_key, ordinal, self.domain)
-        return staff_uid(calendar, item_key, ordinal, self.domain)
+    def calendar(self, calendar: str, *, public: bool) -> CalendarIdentity:
+        return CalendarIdentity(self, calendar, public, self.key.for_calendar(calendar))
 
-    def marker(self, calendar: str, uid: str) -> str:
-        return self.key.for_calendar(calendar).marker(uid)
+
+@dataclass(frozen=True, slots=True)
+class CalendarIdentity:
+    """UIDs and markers of one calendar. `uids(item_key)` does once per item what all its
+    occurrences share (routing makes 100,000 of them)."""
+
+    identity: Identity
+    name: str
+    public: bool
+    owner: Owner
+
+    def uids(self, item_key: str) -> Callable[[int], str]:
+        domain = self.identity.domain
+        if self.public:
+            return _public_uids(self.identity.key, self.name, item_key, domain)
+        return _staff_uids(self.name, item_key, domain)
+
+    def marker(self, uid: str) -> str:
+        return self.owner.marker(uid)
 
 
 def staff_uid(calendar: str, item_key: str, ordinal: int, domain: str) -> str:
     """`<readable key>-<ordinal>-<8 hex of calendar and key>@<domain>`; ordinal counts from 1."""
-    readable = _UNSAFE.sub("-", item_key.lower()).strip("-")[:60] or "item"
+    return _staff_uids(calendar, item_key, domain)(ordinal)
+
+
+def _staff_uids(calendar: str, item_key: str, domain: str) -> Callable[[int], str]:
+    head = _readable(item_key)
     digest = hashlib.sha256(f"{calendar}\0{item_key}".encode()).hexdigest()[:8]
-    return f"{readable}-{ordinal}-{digest}@{domain}"
+    return lambda ordinal: f"{head}-{ordinal}-{digest}@{domain}"
 
 
 def public_uid(key: OwnerKey, calendar: str, item_key: str, ordinal: int, domain: str) -> str:
     """32 hex of an HMAC over calendar, key and ordinal: nothing of the plan shows."""
-    return f"{key.mac('uid', calendar, item_key, str(ordinal))[:32]}@{domain}"
+    return _public_uids(key, calendar, item_key, domain)(ordinal)
+
+
+def _public_uids(key: OwnerKey, calendar: str, item_key: str, domain: str) -> Callable[[int], str]:
+    mac = key.macs("uid", calendar, item_key)
+    return lambda ordinal: f"{mac(str(ordinal))[:32]}@{domain}"
+
+
+def legacy_uids(item_key: str, domain: str) -> Callable[[int], str]:
+    """The UIDs versions before calendar-scoped UIDs wrote (same in every calendar), by
+    ordinal; used only to recognise their events for the one-time migration."""
+    head = _readable(item_key)
+    digest = hashlib.sha256(item_key.encode()).hexdigest()[:8]
+    return lambda ordinal: f"{head}-{ordinal}-{digest}@{domain}"
 
 
 def legacy_uid(item_key: str, ordinal: int, domain: str) -> str:
-    """The UID versions before calendar-scoped UIDs wrote (same in every calendar); used
-    only to recognise their events for the one-time migration."""
-    readable = _UNSAFE.sub("-", item_key.lower()).strip("-")[:60] or "item"
-    digest = hashlib.sha256(item_key.encode()).hexdigest()[:8]
-    return f"{readable}-{ordinal}-{digest}@{domain}"
+    return legacy_uids(item_key, domain)(ordinal)
+
+
+def _readable(item_key: str) -> str:
+    return _UNSAFE.sub("-", item_key.lower()).strip("-")[:60] or "item"
