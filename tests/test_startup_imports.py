@@ -90,3 +90,9 @@ def test_a_no_op_sync_loads_no_library_it_does_not_use(radicale: DavServer, tmp_
     assert "niquests" in modules  # it did talk to the server
     loaded = sorted(m for m in NOT_NEEDED if m in modules)
     assert loaded == [], f"a no-op sync imported {loaded}"
+    # The plan did not change, so its reading came from the cache: no reader was loaded.
+    assert "syncsvc.plan.table" in first
+    readers = sorted(
+        m for m in modules if m.startswith(("syncsvc.plan.readers", "syncsvc.plan.table"))
+    )
+    assert readers == [], f"an unchanged plan was read again: {readers}"

@@ -15,9 +15,8 @@ from types import MappingProxyType
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.domain.plan import TIMEZONE, Person, Plan
 from syncsvc.plan.formats import FORMS, is_format
-from syncsvc.plan.registry import detect_form, read_document
+from syncsvc.plan.reading_cache import cached_reading, keep_reading, reading_key
 from syncsvc.plan.source import decode_text, read_source, suffix_of
-from syncsvc.plan.table import build_plan
 
 _NO_ALIASES: Mapping[str, str] = MappingProxyType({})
 
@@ -39,24 +38,41 @@ class PlanSourceSpec:
 
 def load_plan(spec: PlanSourceSpec, *, today: date | None = None) -> Plan:
     """Fetch and read the plan; `today` (default: the date now) is only needed by plans
-    that write no year at all, whose weekdays choose it."""
+    that write no year at all, whose weekdays choose it. With a `cache_dir`, an unchanged
+    plan's last reading is reused (plan.reading_cache)."""
     fetched = read_source(
         spec.location,
         max_bytes=spec.max_bytes,
         timeout_seconds=spec.timeout_seconds,
         cache_dir=spec.cache_dir,
     )
-    plan = read_plan_bytes(
-        fetched.data,
-        name=fetched.name,
-        format=spec.format,
-        year=spec.year,
-        people=spec.people,
-        aliases=spec.aliases,
-        content_type=fetched.content_type,
-        tz=spec.tz,
-        today=today or date.today(),
+    today = today or date.today()
+    options = (
+        fetched.name,
+        spec.format,
+        spec.year,
+        spec.people,
+        sorted(spec.aliases.items()),
+        fetched.content_type,
+        spec.tz,
+        today,
     )
+    key = reading_key(fetched.data, options) if spec.cache_dir else ""
+    plan = cached_reading(spec.cache_dir, spec.location, key) if spec.cache_dir else None
+    if plan is None:
+        plan = read_plan_bytes(
+            fetched.data,
+            name=fetched.name,
+            format=spec.format,
+            year=spec.year,
+            people=spec.people,
+            aliases=spec.aliases,
+            content_type=fetched.content_type,
+            tz=spec.tz,
+            today=today,
+        )
+        if spec.cache_dir:
+            keep_reading(spec.cache_dir, spec.location, key, plan)
     if fetched.extra:
         plan = replace(plan, extra={**plan.extra, **fetched.extra})
     return plan
@@ -100,6 +116,10 @@ def _read(
     content_type: str | None,
     today: date | None,
 ) -> Plan:
+    # The readers load here, not at import: a run that reuses a cached reading needs none.
+    from syncsvc.plan.registry import detect_form, read_document
+    from syncsvc.plan.table import build_plan
+
     if fmt == "canonical" or (
         fmt == "auto" and detect_form(data, name, content_type) == "canonical"
     ):
