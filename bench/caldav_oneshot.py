@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 
+from bench import runtime_env
 from bench._servers import DavServer, calendar_path
 from syncsvc.domain.norwegian import MONTH_NAMES as MONTHS
 
@@ -58,9 +58,12 @@ def write_config(server: DavServer, urls: list[str], root: Path, events: int) ->
 
 
 def run(config: Path) -> float:
-    command = [sys.executable, "-m", "syncsvc", "sync", "--config", str(config)]
+    """One `syncsvc sync` process in the runtime-only environment (bench/runtime_env.py)."""
+    command = [str(runtime_env.python()), "-m", "syncsvc", "sync", "--config", str(config)]
     began = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, check=False, env=runtime_env.environ()
+    )
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise RuntimeError(f"syncsvc sync failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -83,11 +86,13 @@ STARTUP = (
 
 
 def startup_line(vds: ModuleType | None) -> float:
-    """Process start-up (interpreter + imports), median of 5; returns syncsvc's seconds."""
+    """Process start-up (interpreter + imports, runtime-only environment), median of 5;
+    returns syncsvc's seconds."""
     ours = []
+    python, env = str(runtime_env.python()), runtime_env.environ()
     for _ in range(5):
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-c", STARTUP], check=True, capture_output=True)
+        subprocess.run([python, "-c", STARTUP], check=True, capture_output=True, env=env)
         ours.append(time.perf_counter() - began)
     line = f"start-up (interpreter + imports): syncsvc {statistics.median(ours):.2f} s"
     if vds is not None:
