@@ -138,6 +138,9 @@ class PersonProblem:
     name: str
 
 
+_Found = tuple[tuple[tuple[int, str], ...], tuple[PersonProblem, ...]]
+
+
 @dataclass(frozen=True)
 class Directory:
     """Everyone a plan can name, with lookup indexes by full name, alias and first name."""
@@ -145,6 +148,8 @@ class Directory:
     people: tuple[Person, ...] = ()
     _full: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     _first: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # find_people per (cell text, responsible column): tables repeat their cells row after row.
+    _found: dict[tuple[str, bool], _Found] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -371,6 +376,21 @@ class PeopleResult:
     problems: tuple[tuple[PersonProblem, Where], ...]
 
 
+_FOUND_MAX = 4096  # distinct cells remembered per directory (a plan's); more are read each time
+
+
+def _found_in(text: str, directory: Directory, responsible: bool) -> _Found:
+    """`find_people`, remembered by the directory for the cell texts it has seen."""
+    key = (text, responsible)
+    found = directory._found.get(key)
+    if found is None:
+        mentions, problems = find_people(text, directory, responsible_column=responsible)
+        found = (tuple(mentions), tuple(problems))
+        if len(directory._found) < _FOUND_MAX:
+            directory._found[key] = found
+    return found
+
+
 def people_of_cells(cells: Iterable[tuple[str, Where, bool]], directory: Directory) -> PeopleResult:
     """People of an item from its cells in reading order: (text, where, is responsible column)."""
     emails: list[str] = []
@@ -379,7 +399,7 @@ def people_of_cells(cells: Iterable[tuple[str, Where, bool]], directory: Directo
     for text, where, responsible in cells:
         if not text:
             continue
-        mentions, found = find_people(text, directory, responsible_column=responsible)
+        mentions, found = _found_in(text, directory, responsible)
         emails.extend(email for _, email in mentions)
         for p in found:
             if (p.kind, p.name.casefold()) not in seen:

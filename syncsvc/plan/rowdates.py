@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 
 from syncsvc.domain.norwegian import MONTH_NAMES
 from syncsvc.domain.plan import Occurrence, ProblemKind, Severity, Status
@@ -130,6 +131,26 @@ def read_row_dates(
     tz: str,
 ) -> RowDates:
     """The occurrences of one row's date text with its week, month and time cells."""
+    if len(dates) + len(week) + len(month) + len(time) <= _CACHED_TEXT_MAX:
+        return _row_dates_cached(dates, year, week, month, time, status, tz)
+    return _row_dates(dates, year, week, month, time, status, tz)
+
+
+# Rows of a big table repeat their date, week and time cells; a reading is immutable, so the
+# same cells read from the cache (long texts are read each time rather than held).
+_CACHED_TEXT_MAX = 400
+
+
+@lru_cache(maxsize=8192)
+def _row_dates_cached(
+    dates: str, year: int, week: str, month: str, time: str, status: Status | None, tz: str
+) -> RowDates:
+    return _row_dates(dates, year, week, month, time, status, tz)
+
+
+def _row_dates(
+    dates: str, year: int, week: str, month: str, time: str, status: Status | None, tz: str
+) -> RowDates:
     words = take_status(dates)
     text = words.text
     timed = take_status(time)

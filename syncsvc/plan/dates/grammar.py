@@ -258,7 +258,25 @@ def _unit_occurrences(u: Unit, state: _YearState, cell: Cell, zone: ZoneInfo) ->
     return out
 
 
-def _read(text: str, year: int, tz: str) -> tuple[list[Occurrence], list[ProblemTuple]]:
+_Reading = tuple[tuple[Occurrence, ...], tuple[ProblemTuple, ...]]
+# Big tables repeat the same date and note texts row after row; a reading is immutable, so the
+# same text in the same year reads from the cache. Long texts are prose, rarely repeated: they
+# are read each time rather than held.
+_CACHED_TEXT_MAX = 400
+
+
+def _read(text: str, year: int, tz: str) -> _Reading:
+    if len(text) <= _CACHED_TEXT_MAX:
+        return _read_cached(text, year, tz)
+    return _read_text(text, year, tz)
+
+
+@lru_cache(maxsize=8192)
+def _read_cached(text: str, year: int, tz: str) -> _Reading:
+    return _read_text(text, year, tz)
+
+
+def _read_text(text: str, year: int, tz: str) -> _Reading:
     zone = _zone(tz)
     toks = [t for t in tokenize(text) if t.kind is not Kind.DOT]  # ordinal dots carry nothing
     cell = Cell(text, toks)
@@ -266,14 +284,14 @@ def _read(text: str, year: int, tz: str) -> tuple[list[Occurrence], list[Problem
     attach(cell)
     state = _YearState(year)
     occurrences = [o for u in cell.units for o in _unit_occurrences(u, state, cell, zone)]
-    return occurrences, cell.problems
+    return tuple(occurrences), tuple(cell.problems)
 
 
 def read_dates(text: str, year: int, *, tz: str = TIMEZONE) -> DateReading:
     """Read a date cell ("16.januar OK 20.februar OK 19.mars", "10.- 11. april", "Uke 43", "?")."""
     occurrences, problems = _read(text, year, tz)
     reason = None if occurrences else (text.strip() or "empty")
-    return DateReading(tuple(occurrences), reason, tuple(problems))
+    return DateReading(occurrences, reason, problems)
 
 
 def find_dates(text: str, year: int, *, tz: str = TIMEZONE) -> tuple[Occurrence, ...]:
