@@ -7,6 +7,7 @@ the layout readers (`plan.layouts`) turn lists and grids into rows of the plan t
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -76,18 +77,18 @@ class Document:
 
 # --------------------------------------------------------------------------- text helpers
 
-_SPACES = re.compile(r"\s+")
-
 
 def clean(text: str) -> str:
     """One line of text: whitespace (also no-break and zero-width spaces) collapsed, stripped."""
-    return _SPACES.sub(" ", text.replace("\u200b", "").replace("\ufeff", "")).strip()
+    # str.split() splits at the characters re's \s matches (str.isspace), and drops the ends.
+    return " ".join(text.replace("\u200b", "").replace("\ufeff", "").split())
 
 
 _SLUG_MAP = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 _SLUG_MAX = 80
 
 
+@functools.lru_cache(maxsize=4096)  # every item's key slugs its semester and its title
 def slug(text: str) -> str:
     """ASCII identity slug: 'Våren 2024' -> 'varen-2024' (æ→ae ø→o å→a, other accents dropped)."""
     ascii_text = (

@@ -393,10 +393,20 @@ def _found_in(text: str, directory: Directory, responsible: bool) -> _Found:
 
 def people_of_cells(cells: Iterable[tuple[str, Where, bool]], directory: Directory) -> PeopleResult:
     """People of an item from its cells in reading order: (text, where, is responsible column)."""
+    given = list(cells)
+    emails, problems = people_of_texts([(text, resp) for text, _, resp in given], directory)
+    return PeopleResult(emails, tuple((p, given[k][1]) for p, k in problems))
+
+
+def people_of_texts(
+    cells: Iterable[tuple[str, bool]], directory: Directory
+) -> tuple[tuple[str, ...], tuple[tuple[PersonProblem, int], ...]]:
+    """`people_of_cells` with each problem's cell given by its position among `cells`, so the
+    caller works out only the places of the cells that have a problem (few in a big table)."""
     emails: list[str] = []
-    problems: list[tuple[PersonProblem, Where]] = []
+    problems: list[tuple[PersonProblem, int]] = []
     seen: set[tuple[ProblemKind, str]] = set()
-    for text, where, responsible in cells:
+    for k, (text, responsible) in enumerate(cells):
         if not text:
             continue
         mentions, found = _found_in(text, directory, responsible)
@@ -404,5 +414,5 @@ def people_of_cells(cells: Iterable[tuple[str, Where, bool]], directory: Directo
         for p in found:
             if (p.kind, p.name.casefold()) not in seen:
                 seen.add((p.kind, p.name.casefold()))
-                problems.append((p, where))
-    return PeopleResult(tuple(dict.fromkeys(emails)), tuple(problems))
+                problems.append((p, k))
+    return tuple(dict.fromkeys(emails)), tuple(problems)

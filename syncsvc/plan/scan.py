@@ -35,6 +35,11 @@ class RawItem:
     semester_year: int | None
     rows: list[Row] = field(default_factory=list)
     month: str = ""  # a month heading above it ("AUGUST" in a row of its own): for "22."
+    # texts() of every column, with how many rows they saw: an item's reading asks for each
+    # column several times, and rows are only ever appended (by scan), which makes them stale.
+    _texts: tuple[int, dict[Column, tuple[tuple[str, Row], ...]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def cell(self, row: Row, col: Column, *, main: bool) -> str:
         i = self.header.index.get(col)
@@ -43,12 +48,23 @@ class RawItem:
         c = row.cells[i]  # already cleaned by scan
         return "" if c.spanned and not main else c.text
 
-    def texts(self, col: Column) -> list[tuple[str, Row]]:
-        out = []
-        for n, row in enumerate(self.rows):
-            t = self.cell(row, col, main=n == 0)
-            if t:
-                out.append((t, row))
+    def texts(self, col: Column) -> tuple[tuple[str, Row], ...]:
+        """The column's non-empty cells of the item's rows (a spanned copy only in the main
+        row), with their rows."""
+        seen = self._texts
+        if seen is None or seen[0] != len(self.rows):
+            seen = self._texts = (len(self.rows), self._all_texts())
+        return seen[1].get(col, ())
+
+    def _all_texts(self) -> dict[Column, tuple[tuple[str, Row], ...]]:
+        out: dict[Column, tuple[tuple[str, Row], ...]] = {}
+        for col in self.header.index:
+            found = []
+            for n, row in enumerate(self.rows):
+                t = self.cell(row, col, main=n == 0)
+                if t:
+                    found.append((t, row))
+            out[col] = tuple(found)
         return out
 
     def joined(self, col: Column) -> str:
@@ -114,7 +130,9 @@ def scan(doc: Document) -> Reading:
             if better and not r.seen_table and year_of_title(text) is not None:
                 r.title, title_heading = text, block.heading
             continue
-        block = replace(block, cells=tuple(Cell(clean(c.text), c.spanned) for c in block.cells))
+        cleaned = tuple(Cell(clean(c.text), c.spanned) for c in block.cells)
+        if cleaned != block.cells:
+            block = replace(block, cells=cleaned)
         cells = [c.text for c in block.cells]
         if not any(cells) and block.roles is None:
             continue  # a blank row does not end the item above: continuation rows may follow

@@ -81,9 +81,11 @@ _STEMS = ("avly", "utg", "kansel", "innstil", "ca", "cirka", "forel", "føreb", 
           "ny dato")  # fmt: skip
 
 
+_STEM_RE = re.compile("|".join(map(re.escape, _STEMS)))
+
+
 def might_have_status(text: str) -> bool:
-    low = text.lower()
-    return any(stem in low for stem in _STEMS)
+    return _STEM_RE.search(text.lower()) is not None
 
 
 def combine(*statuses: Status | None) -> Status | None:

@@ -33,7 +33,7 @@ from syncsvc.plan.columns import (
 )
 from syncsvc.plan.dates import grammar as date_grammar
 from syncsvc.plan.document import Document, Row, slug
-from syncsvc.plan.people import Directory, people_of_cells
+from syncsvc.plan.people import Directory, people_of_texts
 from syncsvc.plan.rowdates import read_row_dates
 from syncsvc.plan.scan import RawItem, Reading, scan
 from syncsvc.plan.status import combine, might_have_status, take_status
@@ -276,14 +276,18 @@ class _ItemBuilder:
     def people(self, raw: RawItem, key: str) -> tuple[str, ...]:
         order = sorted((i, col) for col, i in raw.header.index.items() if col is not Column.DATES)
         cells = []
+        places = []
         for n, row in enumerate(raw.rows):
             for _, col in order:
                 text = raw.cell(row, col, main=n == 0)
-                cells.append((text, self.where(raw, row, col), col is Column.RESPONSIBLE))
-        result = people_of_cells(cells, self.directory)
-        for p, where in result.problems:
-            self.problem(p.kind, p.severity, p.message, where, key)
-        return result.emails
+                if text:
+                    cells.append((text, col is Column.RESPONSIBLE))
+                    places.append((row, col))
+        emails, problems = people_of_texts(cells, self.directory)
+        for p, k in problems:
+            row, col = places[k]
+            self.problem(p.kind, p.severity, p.message, self.where(raw, row, col), key)
+        return emails
 
 
 def _row_status(raw: RawItem, main: Row, title_status: Status | None) -> Status | None:

@@ -15,11 +15,12 @@ from syncsvc.plan.document import Cell, Document, Para, Row
 _LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MARKUP_CHAR = re.compile(r"[<\[*_&]")  # text without one of these has no markup
 
 
 def strip_inline(text: str) -> str:
     """Text without the export's inline markup: '<i>Dag1:</i> x' -> 'Dag1: x'."""
-    if not any(c in text for c in "<[*_&"):
+    if _MARKUP_CHAR.search(text) is None:
         return text
     text = _LINK.sub(r"\1", text)
     text = _TAG.sub("", text)
