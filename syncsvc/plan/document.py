@@ -88,9 +88,14 @@ _SLUG_MAP = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "
 _SLUG_MAX = 80
 
 
-@functools.lru_cache(maxsize=4096)  # every item's key slugs its semester and its title
 def slug(text: str) -> str:
     """ASCII identity slug: 'Våren 2024' -> 'varen-2024' (æ→ae ø→o å→a, other accents dropped)."""
+    # Every item's key slugs its semester and its title; long texts are not held by the cache.
+    return _slug(text) if len(text) <= 200 else _slug.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _slug(text: str) -> str:
     ascii_text = (
         unicodedata.normalize("NFKD", text.translate(_SLUG_MAP))
         .encode("ascii", "ignore")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 
 class Kind(Enum):
@@ -109,7 +110,6 @@ _FOM = re.compile(r"f\.\s?o\.\s?m\b\.?", re.IGNORECASE)
 _TIL_OG_MED = re.compile(r"til\s+og\s+med(?![^\W\d_])", re.IGNORECASE)
 _FRA_OG_MED = re.compile(r"fr[aå]\s+og\s+med(?![^\W\d_])", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?P<dot>\.)?")
-_SPACE = re.compile(r"\s+")
 
 _DASHES = frozenset("-‐‒–—−")
 _AND_CHARS = frozenset(",&+/")
@@ -147,18 +147,28 @@ _GLUED_MONTH = re.compile(
 
 
 def _word(m: re.Match[str]) -> Token:
-    glued = _GLUED_MONTH.match(m[0])
+    # Words as long as a bomb's are classified each time rather than held by the cache.
+    classify = _word_kind if len(m[0]) <= 64 else _word_kind.__wrapped__
+    kind, value, length = classify(m[0])
+    start = m.start()
+    return Token(kind, m[0][:length], start, start + length, value)
+
+
+@lru_cache(maxsize=4096)  # plans repeat their words; the token depends on the word alone
+def _word_kind(matched: str) -> tuple[Kind, object, int]:
+    """(kind, value, length of the token) of a `_WORD` match: the word and maybe its dot."""
+    glued = _GLUED_MONTH.match(matched)
     if glued:
-        return Token(Kind.MONTH, glued[0], m.start(), m.start() + glued.end(), MONTHS[glued[0]])
-    word = m[0][: m.start("dot") - m.start()] if m["dot"] else m[0]
+        return Kind.MONTH, MONTHS[glued[0]], glued.end()
+    dot = matched.endswith(".")  # the pattern's only non-letter
+    word = matched[:-1] if dot else matched
     low = word.lower()
-    span_end = m.end()
     kind, value = Kind.WORD, None
     if low in MONTHS:
         kind, value = Kind.MONTH, MONTHS[low]
     elif low in WEEKDAYS:
         kind, value = Kind.WEEKDAY, WEEKDAYS[low]
-    elif m["dot"] and low in WEEKDAYS_DOTTED:
+    elif dot and low in WEEKDAYS_DOTTED:
         kind, value = Kind.WEEKDAY, WEEKDAYS_DOTTED[low]
     elif low in WEEK_WORDS:
         kind = Kind.WEEK
@@ -170,10 +180,9 @@ def _word(m: re.Match[str]) -> Token:
         kind = Kind.FROM
     elif low == "og":
         kind = Kind.AND
-    if kind is Kind.WORD or not m["dot"]:
-        # Keep a sentence-final dot out of ordinary words; it is a DOT token of its own.
-        span_end = m.start() + len(word)
-    return Token(kind, m.string[m.start() : span_end], m.start(), span_end, value)
+    # Keep a sentence-final dot out of ordinary words; it is a DOT token of its own.
+    keeps_dot = dot and kind is not Kind.WORD
+    return kind, value, len(word) + keeps_dot
 
 
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], Token | None]]
@@ -199,6 +208,21 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
+# Which rules can match at a character: the time, date and number rules start with an ASCII
+# digit; the others with a letter (k, t, f or any letter for a word). Trying only those, in
+# the same order, gives the same tokens; a character neither starts is a token of its own.
+_NUMBER_PATTERNS = (_TIME_COLON, _NUMDATE, _TIME_DOT, _NUM)
+_DIGIT_RULES = tuple(rule for rule in _RULES if rule[0] in _NUMBER_PATTERNS)
+_LETTER_RULES = tuple(rule for rule in _RULES if rule[0] not in _NUMBER_PATTERNS)
+_LETTER = re.compile(r"[^\W\d_]")  # the first character of every letter rule's match
+
+
+def _rules_at(ch: str) -> tuple[_Rule, ...]:
+    if "0" <= ch <= "9":
+        return _DIGIT_RULES
+    return _LETTER_RULES if _LETTER.match(ch) else ()
+
+
 def _single_char(text: str, pos: int) -> Token:
     ch = text[pos]
     kind = Kind.OTHER
@@ -218,12 +242,12 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
-        space = _SPACE.match(text, pos)
-        if space:
-            pos = space.end()
+        ch = text[pos]
+        if ch.isspace():  # whitespace separates tokens (str.isspace: what \s matches)
+            pos += 1
             continue
         token = None
-        for pattern, build in _RULES:
+        for pattern, build in _rules_at(ch):
             m = pattern.match(text, pos)
             if m and m.end() > pos:
                 token = build(m)
