@@ -145,7 +145,9 @@ def _known_header(doc: Document) -> bool:
     return False
 
 
-def _dated_lines(doc: Document) -> int:
+def _dated_lines(doc: Document, enough: int) -> int:
+    """How many of the paragraphs are dated lines, counted up to `enough` (all it takes to
+    decide: the list reader reads them all again)."""
     count, month = 0, None
     for line in lines_of(
         Document(doc.name, tuple(b for b in doc.blocks if isinstance(b, Para)), "")
@@ -155,6 +157,8 @@ def _dated_lines(doc: Document) -> int:
             month = heading[0]
         elif read_line(line.text, month=month) is not None:
             count += 1
+            if count >= enough:
+                break
     return count
 
 
@@ -168,7 +172,8 @@ def choose_layout(doc: Document, form: str) -> str:
         return "week"
     # Whichever holds more dates: a page with a table of dates and a dated line or two around
     # it is a table; a month-by-month list with a small table in it is a list.
-    lines, rows = _dated_lines(doc), dated_table_rows(doc)
+    rows = dated_table_rows(doc)
+    lines = _dated_lines(doc, enough=rows + 1)  # more lines than rows: a list, however many
     if rows and rows >= lines:
         return "table"
     if lines:
