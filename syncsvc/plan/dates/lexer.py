@@ -209,18 +209,39 @@ _RULES: tuple[_Rule, ...] = (
 
 
 # Which rules can match at a character: the time, date and number rules start with an ASCII
-# digit; the others with a letter (k, t, f or any letter for a word). Trying only those, in
-# the same order, gives the same tokens; a character neither starts is a token of its own.
+# digit; "kl", "t.o.m.", "til og med", "f.o.m." and "fra og med" with a k, t or f (in any case:
+# every character that matches one of those case-insensitively lowers to it); a word with any
+# letter. Trying only those, in the same order, gives the same tokens; a character that starts
+# none is a token of its own.
 _NUMBER_PATTERNS = (_TIME_COLON, _NUMDATE, _TIME_DOT, _NUM)
 _DIGIT_RULES = tuple(rule for rule in _RULES if rule[0] in _NUMBER_PATTERNS)
-_LETTER_RULES = tuple(rule for rule in _RULES if rule[0] not in _NUMBER_PATTERNS)
-_LETTER = re.compile(r"[^\W\d_]")  # the first character of every letter rule's match
+_FIRST_LETTER = {_TIME_KL: "k", _TOM: "t", _TIL_OG_MED: "t", _FOM: "f", _FRA_OG_MED: "f"}
+_LETTER_RULES = {
+    letter: tuple(
+        rule
+        for rule in _RULES
+        if rule[0] not in _NUMBER_PATTERNS and _FIRST_LETTER.get(rule[0], letter) == letter
+    )
+    for letter in ("k", "t", "f", "")
+}
+_WORD_RULES = _LETTER_RULES[""]  # only _WORD
+_LETTER = re.compile(r"[^\W\d_]")  # the first character of every match of a letter rule
+_RULES_AT: dict[str, tuple[_Rule, ...]] = {}  # per character seen, up to _RULES_AT_MAX
+_RULES_AT_MAX = 2048
 
 
 def _rules_at(ch: str) -> tuple[_Rule, ...]:
-    if "0" <= ch <= "9":
-        return _DIGIT_RULES
-    return _LETTER_RULES if _LETTER.match(ch) else ()
+    rules = _RULES_AT.get(ch)
+    if rules is None:
+        if "0" <= ch <= "9":
+            rules = _DIGIT_RULES
+        elif _LETTER.match(ch):
+            rules = _LETTER_RULES.get(ch.lower(), _WORD_RULES)
+        else:
+            rules = ()
+        if len(_RULES_AT) < _RULES_AT_MAX:
+            _RULES_AT[ch] = rules
+    return rules
 
 
 def _single_char(text: str, pos: int) -> Token:
