@@ -8,8 +8,8 @@ On local Radicale and Xandikos (127.0.0.1, started here, stopped at the end) it 
 repetition and on fresh calendars each time:
 
 - syncsvc's engine (`run_sync` with the real CalDAV target): initial sync, no-op resync,
-  resync after 1% of the events changed; once with the default parallelism (2 calendars at
-  a time per server) and once with one calendar at a time;
+  resync after 1% of the events changed; with the defaults, with 4 writes in flight per
+  calendar, and with another number of calendars at once per server;
 - a bare loop of PUTs (niquests, the target's HTTP library; one keep-alive session,
   sequential, one PUT per event, the same bytes): the server's own limit for the writes;
 - vdirsyncer (PyPI, own venv) syncing the same .ics files from local vdir folders into the
@@ -59,6 +59,7 @@ from syncsvc.pipeline.route import desired_events
 from syncsvc.settings import CalDAVCalendar, FeedSettings, Settings, SyncSettings
 from syncsvc.state.memory import MemoryState
 from syncsvc.state.owner_key import owner_key_for
+from syncsvc.targets.caldav.config import CalDAVServer
 from syncsvc.targets.caldav.target import object_name
 
 TZ = ZoneInfo("Europe/Oslo")
@@ -185,15 +186,18 @@ def run_ours(
     work: Workload,
     tmp: Path,
     *,
+    parallel: int | None = None,
     in_flight: int | None = None,
     proxy: FaultProxy | None = None,
 ) -> dict[str, Timing]:
-    """syncsvc's engine (2 calendars at a time per server, the default): phase -> (seconds,
-    requests). Requests come from the run report, or from the proxy's count when one is
-    given (what really went over the wire)."""
-    urls = fresh_calendars(server, f"ours{in_flight}-", work.calendars)
+    """syncsvc's engine: phase -> (seconds, requests). `parallel` (calendars at once per
+    server) and `in_flight` (writes per calendar) None keep the defaults. Requests come from
+    the run report, or from the proxy's count when one is given (what went over the wire)."""
+    urls = fresh_calendars(server, f"ours{parallel}-{in_flight}-", work.calendars)
     base = proxy.url + "/" if proxy else None
-    settings = settings_for(server, urls, tmp, parallel=2, in_flight=in_flight, base_url=base)
+    settings = settings_for(
+        server, urls, tmp, parallel=parallel or DEFAULT_PARALLEL, in_flight=in_flight, base_url=base
+    )
     state = MemoryState()  # keeps the sync tokens between runs, as the daemon's store does
     expected = {"initial": work.events, "no-op": 0, "1% changed": work.changed}
     result: dict[str, Timing] = {}
@@ -337,9 +341,18 @@ def ratio(top: list[float], bottom: list[float]) -> str:
     return f"{statistics.median(top) / statistics.median(bottom):.2f}×"
 
 
+# The defaults of a [servers.NAME] CalDAV section: calendars at once, writes per calendar.
+DEFAULT_PARALLEL = CalDAVServer.model_fields["max_parallel"].default
+DEFAULT_IN_FLIGHT = CalDAVServer.model_fields["max_in_flight"].default
+OTHER_PARALLEL = 2 if DEFAULT_PARALLEL != 2 else 4
+
 MODES = (
-    ("ours2", "syncsvc (default: 1 write at a time)"),
-    ("ours1", "syncsvc (4 writes in flight)"),
+    (
+        "ours",
+        f"syncsvc, defaults ({DEFAULT_PARALLEL} calendars at once, {DEFAULT_IN_FLIGHT} write each)",
+    ),
+    ("ours-flight4", "syncsvc, 4 writes in flight per calendar"),
+    ("ours-calendars", f"syncsvc, {OTHER_PARALLEL} calendars at once"),
     ("oneshot", "syncsvc one-shot process"),
     ("bare", "bare PUT loop"),
     ("vds", "vdirsyncer"),
@@ -374,23 +387,25 @@ def print_tables(secs: Samples, reqs: Samples, kinds: Sequence[str], work: Workl
     print(
         "| server | initial: bare ÷ syncsvc (aim ≥ 1.3 Xandikos, ≥ 1.0 Radicale) "
         "| bare ÷ syncsvc, 4 writes in flight "
+        f"| bare ÷ syncsvc, {OTHER_PARALLEL} calendars at once "
         "| no-op: vdirsyncer ÷ syncsvc daemon | one-shot no-op: vdirsyncer ÷ syncsvc (aim ≥ 2) "
         "| no-op requests per calendar (aim ≤ 1) "
         "| 1% changed: vdirsyncer ÷ syncsvc |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for kind in kinds:
-        noop_reqs = reqs[(kind, "ours2", "no-op")]
+        noop_reqs = reqs[(kind, "ours", "no-op")]
         per_cal = f"{statistics.median(noop_reqs) / work.calendars:.1f}" if noop_reqs else "–"
-        print(
-            f"| {kind} "
-            f"| {ratio(secs[(kind, 'bare', 'initial')], secs[(kind, 'ours2', 'initial')])} "
-            f"| {ratio(secs[(kind, 'bare', 'initial')], secs[(kind, 'ours1', 'initial')])} "
-            f"| {ratio(secs[(kind, 'vds', 'no-op')], secs[(kind, 'ours2', 'no-op')])} "
-            f"| {ratio(secs[(kind, 'vds', 'no-op')], secs[(kind, 'oneshot', 'no-op')])} "
-            f"| {per_cal} "
-            f"| {ratio(secs[(kind, 'vds', '1% changed')], secs[(kind, 'ours2', '1% changed')])} |"
-        )
+        cells = [
+            ratio(secs[(kind, "bare", "initial")], secs[(kind, "ours", "initial")]),
+            ratio(secs[(kind, "bare", "initial")], secs[(kind, "ours-flight4", "initial")]),
+            ratio(secs[(kind, "bare", "initial")], secs[(kind, "ours-calendars", "initial")]),
+            ratio(secs[(kind, "vds", "no-op")], secs[(kind, "ours", "no-op")]),
+            ratio(secs[(kind, "vds", "no-op")], secs[(kind, "oneshot", "no-op")]),
+            per_cal,
+            ratio(secs[(kind, "vds", "1% changed")], secs[(kind, "ours", "1% changed")]),
+        ]
+        print(f"| {kind} | " + " | ".join(cells) + " |")
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -421,8 +436,9 @@ def measure(args: argparse.Namespace) -> None:
         for rep in range(args.repeats):
             for kind, server in servers.items():
                 print(f"run {rep + 1}/{args.repeats} on {kind} ...", file=sys.stderr)
-                record(kind, "ours2", run_ours(server, work, tmp))
-                record(kind, "ours1", run_ours(server, work, tmp, in_flight=4))
+                record(kind, "ours", run_ours(server, work, tmp))
+                record(kind, "ours-flight4", run_ours(server, work, tmp, in_flight=4))
+                record(kind, "ours-calendars", run_ours(server, work, tmp, parallel=OTHER_PARALLEL))
                 urls = fresh_calendars(server, "oneshot-", work.calendars)
                 root = tmp / f"oneshot-{kind}-{rep}"
                 noop = oneshot.noop_seconds(server, urls, root, work.events, runs=3)

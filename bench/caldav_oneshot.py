@@ -116,12 +116,12 @@ def json_numbers(
     per_calendar = []
     for kind in kinds:
         out[f"caldav.{kind}.initial_vs_bare"] = ratio_of(
-            secs[(kind, "bare", "initial")], secs[(kind, "ours2", "initial")]
+            secs[(kind, "bare", "initial")], secs[(kind, "ours", "initial")]
         )
         out[f"caldav.{kind}.oneshot_noop_vs_vdirsyncer"] = ratio_of(
             secs[(kind, "vds", "no-op")], secs[(kind, "oneshot", "no-op")]
         )
-        if reqs[(kind, "ours2", "no-op")]:
-            per_calendar.append(statistics.median(reqs[(kind, "ours2", "no-op")]) / calendars)
+        if reqs[(kind, "ours", "no-op")]:
+            per_calendar.append(statistics.median(reqs[(kind, "ours", "no-op")]) / calendars)
     out["caldav.noop_requests_per_calendar"] = max(per_calendar) if per_calendar else None
     return out
