@@ -3,12 +3,13 @@
 Run from the repository root: .venv/bin/python -m bench.bench_ceiling [--events 400]
 
 No syncsvc code on the write path: one niquests session per stream, `PUT` with
-`If-None-Match: *`, the bytes syncsvc would send, rendered beforehand. On each server it
-times the same events written by 1 stream; by N streams into N calendars (what writing
-several calendars at once can gain); and by N streams into one calendar (what several writes
-in flight per calendar can gain). A client cannot beat these numbers, so they tell which of
-syncsvc's knobs (`max_parallel`, `max_in_flight`) can pay on a server and machine. It
-prints a table (seconds and PUTs per second, median of the repetitions) and asserts nothing.
+`If-None-Match: *`, the bytes syncsvc would send, rendered beforehand. The events are split
+over C calendars and written by one stream (calendar after calendar) or by several at once:
+C streams, one per calendar (what syncsvc's `max_parallel` can gain), or S streams into
+each calendar (what `max_in_flight` can gain). Only shapes with the same split are compared:
+a PUT costs more in a fuller collection on both servers, so a split alone would look like a
+gain. A client cannot beat these numbers. It prints a table (seconds, PUTs per second, and
+the gain over one stream with the same split; median of the repetitions), asserts nothing.
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ import niquests
 from bench._servers import DavServer, running_servers
 from bench.bench_caldav import _ICAL, files_per_calendar, fresh_calendars, make_plan, settings_for
 
-SHAPES = (("one stream", 1, False), *((f"{n} calendars at once", n, False) for n in (2, 4)))
-SHAPES += tuple((f"{n} in flight, one calendar", n, True) for n in (2, 4))
+# (label, calendars the events are split over, streams per calendar, calendars at once)
+SHAPES = (
+    ("1 calendar, 1 stream", 1, 1, 1),
+    ("1 calendar, 2 in flight", 1, 2, 1),
+    ("1 calendar, 4 in flight", 1, 4, 1),
+    ("4 calendars, 1 stream", 4, 1, 1),
+    ("4 calendars, 2 at once", 4, 1, 2),
+    ("4 calendars, 4 at once", 4, 1, 4),
+)
+BASE = {1: "1 calendar, 1 stream", 4: "4 calendars, 1 stream"}
 
 
 def _stream(server: DavServer, work: list[tuple[str, str, bytes]], failed: list[str]) -> None:
@@ -42,15 +51,20 @@ def _stream(server: DavServer, work: list[tuple[str, str, bytes]], failed: list[
                 return
 
 
-def timed(server: DavServer, objects: list[tuple[str, bytes]], streams: int, shared: bool) -> float:
-    """Seconds to PUT `objects` with `streams` threads, into one calendar or one each."""
-    urls = fresh_calendars(server, f"ceiling-{time.monotonic_ns()}-", 1 if shared else streams)
-    parts = [
-        [(urls[0 if shared else k], name, body) for name, body in objects[k::streams]]
-        for k in range(streams)
+def timed(
+    server: DavServer, objects: list[tuple[str, bytes]], calendars: int, each: int, at_once: int
+) -> float:
+    """Seconds to PUT `objects` split over `calendars`, `each` streams per calendar and
+    `at_once` calendars written at the same time (a stream takes its calendars in turn)."""
+    urls = fresh_calendars(server, f"ceiling-{time.monotonic_ns()}-", calendars)
+    split = [(urls[c], objects[c::calendars]) for c in range(calendars)]
+    work = [
+        [(url, name, body) for url, part in split[lane::at_once] for name, body in part[k::each]]
+        for lane in range(at_once)
+        for k in range(each)
     ]
     failed: list[str] = []
-    threads = [threading.Thread(target=_stream, args=(server, p, failed)) for p in parts]
+    threads = [threading.Thread(target=_stream, args=(server, w, failed)) for w in work]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -79,14 +93,15 @@ def main() -> None:
             shape = settings_for(server, ["/x/"], Path(tmp), parallel=1)
             objects = list(files_per_calendar(shape, make_plan(args.events, 1))[0].items())
             for _ in range(args.repeats):
-                for label, streams, shared in SHAPES:  # in turns, so load hits all alike
-                    seconds[(kind, label)].append(timed(server, objects, streams, shared))
-    print("| server | " + " | ".join(label for label, _, _ in SHAPES) + " |")
+                for label, calendars, each, at_once in SHAPES:  # in turns: load hits all alike
+                    spent = timed(server, objects, calendars, each, at_once)
+                    seconds[(kind, label)].append(spent)
+    print("| server | " + " | ".join(label for label, *_ in SHAPES) + " |")
     print("|---|" + "---|" * len(SHAPES))
     for kind in kinds:
-        base = statistics.median(seconds[(kind, "one stream")])
         cells = []
-        for label, _, _ in SHAPES:
+        for label, calendars, *_ in SHAPES:
+            base = statistics.median(seconds[(kind, BASE[calendars])])
             mid = statistics.median(seconds[(kind, label)])
             cells.append(f"{mid:.2f} s, {args.events / mid:.0f}/s, {base / mid:.2f}×")
         print(f"| {kind} | " + " | ".join(cells) + " |")
