@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncsvc.domain.errors import ConfigError
 from syncsvc.domain.plan import TIMEZONE, Occurrence, ProblemKind, Severity
-from syncsvc.plan.dates.lexer import Kind, Token, tokenize
+from syncsvc.plan.dates.lexer import Kind, Token, may_have_dates, tokenize
 from syncsvc.plan.dates.parse import (
     Cell,
     Elem,
@@ -300,5 +300,8 @@ def find_dates(text: str, year: int, *, tz: str = TIMEZONE) -> tuple[Occurrence,
     Same grammar as `read_dates`; problems are dropped and topics are not kept (prose after a
     date is rarely its topic). "23. og 24.mai" gives two one-day occurrences.
     """
+    if not may_have_dates(text):  # most prose: no need to tokenize and parse it
+        _zone(tz)  # an unknown zone is an error whatever the text
+        return ()
     occurrences, _ = _read(text, year, tz)
     return tuple(replace(o, topic=None) for o in occurrences)

@@ -146,6 +146,29 @@ _GLUED_MONTH = re.compile(
 )
 
 
+# Every date of the grammar is a numeric date ("16.01", "1/3"), or a day or week number (ASCII
+# digits) with a month or week word. A text with neither has no date whatever else is in it.
+_NUMDATE_HINT = re.compile(r"[0-9][./][0-9]")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+# Each month and week word starts with one of these. str.lower maps character by character
+# (only a capital sigma looks at its neighbours), so a word that lowers to a month name leaves
+# that name in the lowered text.
+_DATE_STEM = re.compile(r"jan|feb|mar|apr|mai|jun|jul|aug|sep|okt|nov|des|uk[ea]|vek[ea]|week")
+_LETTERS = re.compile(r"[^\W\d_]+")  # the runs of letters a word token is (see _WORD)
+_DATE_WORDS = frozenset(MONTHS) | WEEK_WORDS
+
+
+def may_have_dates(text: str) -> bool:
+    """False only when `tokenize(text)` has no NUMDATE token and either no MONTH or WEEK
+    token or no ASCII digit: then the grammar finds no date in it. A cheap test for prose."""
+    if _NUMDATE_HINT.search(text):
+        return True
+    if not _ASCII_DIGIT.search(text) or not _DATE_STEM.search(text.lower()):
+        return False
+    # A word token is a whole run of letters, but for a month glued to the next word.
+    return any(w.lower() in _DATE_WORDS or _GLUED_MONTH.match(w) for w in _LETTERS.findall(text))
+
+
 def _word(m: re.Match[str]) -> Token:
     # Words as long as a bomb's are classified each time rather than held by the cache.
     classify = _word_kind if len(m[0]) <= 64 else _word_kind.__wrapped__

@@ -1,0 +1,67 @@
+"""Cheap prechecks of plan reading skip only work that would have found nothing.
+
+Each property compares a precheck's answer with what the full computation finds, over
+generated text that is near the precheck's edges (month and week words in any case, glued
+to other words, letters that lower to ASCII, names that start like months).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncsvc.plan.dates import grammar, lexer
+from syncsvc.plan.dates.lexer import Kind
+
+SETTINGS = settings(max_examples=400, deadline=None)
+
+FRAGMENTS = (
+    "januar", "Jan", "FEBR", "mars", "marsKvinesdal", "Marit", "mail", "desto", "des.", "sept",
+    "o\u212atober", "OKTOBER", "juniDesember", "uke", "UKA", "veke", "Veka", "week", "ukene",
+    "bruker", "\u03a3uke", "\u0130", "\u017f", "kl.", "kl. 10.00–11.30", "10:30", "16.01.24",
+    "27.2", "1/3", "1.", "16.", "31", "2024", "٣", "-", "–", "og", "?", "OK", "/", ".", " ",
+    "\u00a0", "\t", "v/Linda", "sak", "Oppstart", "Tirsdagsmøtet",
+)  # fmt: skip
+texts = st.one_of(
+    st.text(max_size=40),
+    st.lists(
+        st.one_of(st.sampled_from(FRAGMENTS), st.integers(0, 60).map(str), st.text(max_size=3)),
+        max_size=12,
+    ).map(" ".join),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join),
+)
+
+
+@SETTINGS
+@given(text=texts)
+def test_a_text_without_a_date_hint_has_no_date_token_pair(text: str) -> None:
+    tokens = lexer.tokenize(text)
+    kinds = {t.kind for t in tokens}
+    has_date_word = bool({Kind.MONTH, Kind.WEEK} & kinds)
+    has_digit = any(c in "0123456789" for c in text)
+    if not lexer.may_have_dates(text):
+        assert Kind.NUMDATE not in kinds
+        assert not (has_date_word and has_digit)
+    else:  # the test is not trivially "maybe": a hint names something the tokens show
+        assert Kind.NUMDATE in kinds or has_digit
+
+
+@SETTINGS
+@given(text=texts, year=st.integers(1990, 2100))
+def test_find_dates_skips_only_texts_the_grammar_finds_no_date_in(text: str, year: int) -> None:
+    occurrences, _ = grammar._read_text(text, year, "Europe/Oslo")
+    if not lexer.may_have_dates(text):
+        assert occurrences == ()
+    assert grammar.find_dates(text, year) == tuple(replace(o, topic=None) for o in occurrences)
+
+
+def test_the_date_hint_sees_months_weeks_and_numeric_dates_in_prose() -> None:
+    assert lexer.may_have_dates("Oppstartseminar 7. mars")
+    assert lexer.may_have_dates("Nedsettes i uke 12")
+    assert lexer.may_have_dates("møte 16.01")
+    assert lexer.may_have_dates("1. marsKvinesdal")  # a month glued to the next word
+    assert lexer.may_have_dates("7. o\u212atober")  # a Kelvin sign lowers to k
+    assert not lexer.may_have_dates("Team: Linda, Marit og Tone; sak 12")
+    assert not lexer.may_have_dates("kompetanse 12, ring kl. 10")
