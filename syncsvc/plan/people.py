@@ -139,6 +139,7 @@ class PersonProblem:
 
 
 _Found = tuple[tuple[tuple[int, str], ...], tuple[PersonProblem, ...]]
+_LOOKED_MAX = 4096  # distinct names remembered per directory; more are looked up each time
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ class Directory:
     _first: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     # find_people per (cell text, responsible column): tables repeat their cells row after row.
     _found: dict[tuple[str, bool], _Found] = field(default_factory=dict, repr=False, compare=False)
+    # lookup per name as written: distinct cells still name the same few people and places.
+    _looked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -191,12 +194,18 @@ class Directory:
 
     def lookup(self, name: str) -> tuple[str, ...]:
         """E-mails the name may mean: () unknown, one match, or several (ambiguous)."""
-        key = _norm(name)
-        if key in self._full:
-            return self._full[key]
-        if " " not in key and key in self._first:
-            return self._first[key]
-        return ()
+        found = self._looked.get(name)
+        if found is None:
+            key = _norm(name)
+            if key in self._full:
+                found = self._full[key]
+            elif " " not in key and key in self._first:
+                found = self._first[key]
+            else:
+                found = ()
+            if len(self._looked) < _LOOKED_MAX:
+                self._looked[name] = found
+        return found
 
 
 def is_contact_heading(text: str) -> bool:
@@ -340,6 +349,14 @@ def find_people(
     In the SAMARBEID/ANSVAR column a known name counts wherever it stands; elsewhere only after
     `v/`, `ved`, `Ansvarlig`, `Team:` or in a `Kontaktpersoner …:` list.
     """
+    if not responsible_column and _TRIGGERS.search(text) is None and not _KONTAKT.search(text):
+        return [], []  # most cells outside that column: nothing introduces a name
+    return _scan_cell(text, directory, responsible_column)
+
+
+def _scan_cell(
+    text: str, directory: Directory, responsible_column: bool
+) -> tuple[list[tuple[int, str]], list[PersonProblem]]:
     scan = _Scan(directory)
     for m in _TRIGGERS.finditer(text):
         trigger = (
