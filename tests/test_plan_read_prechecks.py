@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from syncsvc.domain.plan import Person
+from syncsvc.plan import columns, people
+from syncsvc.plan.columns import Column
 from syncsvc.plan.dates import grammar, lexer
 from syncsvc.plan.dates.lexer import Kind
+from syncsvc.plan.document import fold
+from syncsvc.plan.people import Directory
 
 SETTINGS = settings(max_examples=400, deadline=None)
 
@@ -65,3 +70,61 @@ def test_the_date_hint_sees_months_weeks_and_numeric_dates_in_prose() -> None:
     assert lexer.may_have_dates("7. o\u212atober")  # a Kelvin sign lowers to k
     assert not lexer.may_have_dates("Team: Linda, Marit og Tone; sak 12")
     assert not lexer.may_have_dates("kompetanse 12, ring kl. 10")
+
+
+_PEOPLE = (
+    Person("Linda M. Tindholm", "linda@x.no"),
+    Person("Tone Mikkelsen", "tone@x.no"),
+    Person("Tone Hansen", "tone.h@x.no"),
+)
+NAME_FRAGMENTS = (
+    "v/", "V/", "v /", "ved", "Ved", "ansvarlig", "Ansvarlige:", "Team:", "team :", "Kontaktperson",
+    "kontaktpersoner i regionene:", "Linda", "Tone", "Marit", "leder", "Fylkesbiblioteket", "og",
+    ",", "–", "-", "/", "gjennomført", "i", "\u212aontaktperson", "Ansvar", "UB",
+)  # fmt: skip
+cells = st.one_of(
+    texts,
+    st.lists(st.sampled_from(NAME_FRAGMENTS), max_size=8).map(" ".join),
+    st.lists(st.sampled_from(NAME_FRAGMENTS), max_size=8).map("".join),
+)
+
+
+@SETTINGS
+@given(text=cells, responsible=st.booleans())
+@example(text="Kontaktpersoner i regionene: Linda – Marit", responsible=False)
+@example(text="Fylkesbiblioteket v/ Linda og Tone", responsible=False)
+@example(text="Tone og Linda", responsible=True)
+def test_find_people_skips_only_cells_where_the_scan_finds_no_one(
+    text: str, responsible: bool
+) -> None:
+    directory = Directory.build(_PEOPLE)
+    assert people.find_people(text, directory, responsible_column=responsible) == (
+        people._scan_cell(text, Directory.build(_PEOPLE), responsible)
+    )
+
+
+HEADER_FRAGMENTS = (
+    "ARBEIDSOPPGAVER AKTIVITETER", "DATO/TID", "KNYTTE T TIL TILTAK NR", "SAMARBEID/ANSVAR",
+    "KOMPETANSE", "SYNLIGGJØRING", "ANNET EGNE NOTATER", "Når", "Tidsrom", "Periode", "Hva",
+    "Uke", "Måned", "Sted", "Ansv.", "Merknad", "Kommentar", "Gjelder", "Oppgave", "Tiltaksnr",
+    "Arrangement", "\ufb00", "\uff24ato", "Æ", "Ø", "é", "-", "/", " ",
+)  # fmt: skip
+
+
+def _plain_column_of(text: str) -> Column | None:
+    f = fold(text)
+    if not f or len(f) > 60:
+        return None
+    return columns._EXACT.get(f) or columns._by_parts(f)
+
+
+@SETTINGS
+@given(
+    text=st.one_of(
+        texts,
+        st.lists(st.sampled_from(HEADER_FRAGMENTS), max_size=5).map(" ".join),
+        st.lists(st.sampled_from(HEADER_FRAGMENTS), max_size=5).map("".join),
+    )
+)
+def test_a_header_cell_names_the_column_it_named_without_the_precheck(text: str) -> None:
+    assert columns.column_of.__wrapped__(text) == _plain_column_of(text)

@@ -57,6 +57,16 @@ _EXACT: Mapping[str, Column] = {
 }  # fmt: skip
 
 
+_DATES_EXACT = frozenset({"NAR", "NARTID", "TIDSROM", "PERIODE"})
+# Every word the partial matches below look for (TILTAKNR and TILTAKSNR contain TILTAK): a
+# folded cell with none of them, and not a whole header word, names no column. Most cells of
+# a big table are no header, and each would otherwise go through every test.
+_PARTS = re.compile(
+    "KNYTT|DATO|ARBEIDSOPPGAVE|AKTIVITET|OPPGAVE|ARRANGEMENT|TILTAK|ANSVAR|SAMARBEID"
+    "|KOMPETANSE|SYNLIG|NOTAT|ANNET|MERKNAD|KOMMENTAR|GJELDER"
+)
+
+
 @functools.lru_cache(maxsize=4096)
 def column_of(header: str) -> Column | None:
     """Which column a header cell names, tolerant of case, accents, spaces and partial words."""
@@ -65,9 +75,16 @@ def column_of(header: str) -> Column | None:
         return None
     if f in _EXACT:
         return _EXACT[f]
+    if f not in _DATES_EXACT and _PARTS.search(f) is None:
+        return None
+    return _by_parts(f)
+
+
+def _by_parts(f: str) -> Column | None:
+    """The column a folded header names by a word in it (in this order of precedence)."""
     if "KNYTT" in f or "TILTAKNR" in f or "TILTAKSNR" in f:
         return Column.MEASURES
-    if "DATO" in f or f in {"NAR", "NARTID", "TIDSROM", "PERIODE"}:
+    if "DATO" in f or f in _DATES_EXACT:
         return Column.DATES
     if any(w in f for w in ("ARBEIDSOPPGAVE", "AKTIVITET", "OPPGAVE", "ARRANGEMENT")):
         return Column.TITLE

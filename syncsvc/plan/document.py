@@ -86,6 +86,7 @@ def clean(text: str) -> str:
 
 _SLUG_MAP = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 _SLUG_MAX = 80
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slug(text: str) -> str:
@@ -102,13 +103,16 @@ def _slug(text: str) -> str:
         .decode()
         .lower()
     )
-    out = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    out = _NOT_SLUG.sub("-", ascii_text).strip("-")
     if len(out) > _SLUG_MAX:
         out = out[:_SLUG_MAX].rsplit("-", 1)[0]
     return out or "item"
 
 
+_NOT_A_TO_Z = re.compile(r"[^A-Z]")
+
+
 def fold(text: str) -> str:
     """Header text for matching: upper case, no accents (Ø→O), letters only."""
     t = unicodedata.normalize("NFKD", text.upper().replace("Ø", "O").replace("Æ", "AE"))
-    return re.sub(r"[^A-Z]", "", t.encode("ascii", "ignore").decode())
+    return _NOT_A_TO_Z.sub("", t.encode("ascii", "ignore").decode())

@@ -130,10 +130,10 @@ def scan(doc: Document) -> Reading:
             if better and not r.seen_table and year_of_title(text) is not None:
                 r.title, title_heading = text, block.heading
             continue
-        cleaned = tuple(Cell(clean(c.text), c.spanned) for c in block.cells)
-        if cleaned != block.cells:
-            block = replace(block, cells=cleaned)
-        cells = [c.text for c in block.cells]
+        cells = [clean(c.text) for c in block.cells]
+        pairs = tuple(zip(cells, block.cells, strict=True))
+        if any(t != c.text for t, c in pairs):
+            block = replace(block, cells=tuple(Cell(t, c.spanned) for t, c in pairs))
         if not any(cells) and block.roles is None:
             continue  # a blank row does not end the item above: continuation rows may follow
         if in_contacts:
