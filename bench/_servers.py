@@ -27,10 +27,30 @@ __all__ = [
     "server_config",
 ]
 
-KINDS = ("radicale", "xandikos")
+KINDS = ("radicale", "xandikos")  # the default; "davical" too when installed (the tests' apt)
+
+
+def _start(kind: str, root: Path) -> DavServer:
+    if kind == "radicale":
+        return start_radicale(root)
+    if kind == "xandikos":
+        return start_xandikos(root)
+    if kind == "davical":  # Apache + mod_php processes and PostgreSQL: a multi-process server
+        from tests.servers_davical import start_davical
+
+        root.parent.chmod(0o755)  # PostgreSQL and Apache run as their own users
+        root.mkdir(parents=True)
+        return start_davical(root)
+    raise ValueError(f"unknown server kind {kind!r} (radicale, xandikos, davical)")
 
 
 def _stop(server: DavServer) -> None:
+    if server.kind == "davical":
+        from tests.servers_davical import DavicalServer, stop_davical
+
+        if isinstance(server, DavicalServer):
+            stop_davical(server)
+            return
     process = server.process
     if process is None or process.poll() is not None:
         return
@@ -49,8 +69,7 @@ def running_servers(kinds: tuple[str, ...] = KINDS) -> Iterator[dict[str, DavSer
     with tempfile.TemporaryDirectory(prefix="syncsvc-bench-") as tmp:
         try:
             for kind in kinds:
-                root = Path(tmp) / kind
-                started[kind] = start_radicale(root) if kind == "radicale" else start_xandikos(root)
+                started[kind] = _start(kind, Path(tmp) / kind)
             yield started
         finally:
             for server in started.values():
