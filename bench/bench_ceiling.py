@@ -25,6 +25,7 @@ from pathlib import Path
 
 import niquests
 
+from bench._json import emit
 from bench._servers import DavServer, running_servers
 from bench.bench_caldav import _ICAL, files_per_calendar, fresh_calendars, make_plan, settings_for
 
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--servers", default="radicale,xandikos")
+    parser.add_argument("--json", action="store_true", help="also print the gains as numbers")
     args = parser.parse_args()
     print(
         f"## CalDAV server ceiling: {args.events} bare PUTs, {args.repeats} runs; "
@@ -96,6 +98,7 @@ def main() -> None:
                 for label, calendars, each, at_once in SHAPES:  # in turns: load hits all alike
                     spent = timed(server, objects, calendars, each, at_once)
                     seconds[(kind, label)].append(spent)
+    gains: dict[str, float | None] = {}
     print("| server | " + " | ".join(label for label, *_ in SHAPES) + " |")
     print("|---|" + "---|" * len(SHAPES))
     for kind in kinds:
@@ -104,8 +107,11 @@ def main() -> None:
             base = statistics.median(seconds[(kind, BASE[calendars])])
             mid = statistics.median(seconds[(kind, label)])
             cells.append(f"{mid:.2f} s, {args.events / mid:.0f}/s, {base / mid:.2f}×")
+            gains[f"ceiling.{kind}.{label.replace(' ', '_').replace(',', '')}"] = base / mid
         print(f"| {kind} | " + " | ".join(cells) + " |")
     print(f"\nload average at end {os.getloadavg()[0]:.2f}")
+    if args.json:
+        emit(gains)
 
 
 if __name__ == "__main__":
