@@ -80,6 +80,7 @@ _PEOPLE = (
 NAME_FRAGMENTS = (
     "v/", "V/", "v /", "ved", "Ved", "ansvarlig", "Ansvarlige:", "Team:", "team :", "Kontaktperson",
     "kontaktpersoner i regionene:", "Linda", "Tone", "Marit", "leder", "Fylkesbiblioteket", "og",
+    "Linda M. Tindholm", "Ellen Berg-Larsen", "O'Neil", "Ø.", "Åse\tÅsen", "  ", "\u00a0",
     ",", "–", "-", "/", "gjennomført", "i", "\u212aontaktperson", "Ansvar", "UB",
 )  # fmt: skip
 cells = st.one_of(
@@ -128,3 +129,23 @@ def _plain_column_of(text: str) -> Column | None:
 )
 def test_a_header_cell_names_the_column_it_named_without_the_precheck(text: str) -> None:
     assert columns.column_of.__wrapped__(text) == _plain_column_of(text)
+
+
+@SETTINGS
+@given(given_cells=st.lists(st.tuples(cells, st.booleans()), max_size=6))
+def test_people_of_texts_skips_only_cells_where_the_scan_finds_no_one(
+    given_cells: list[tuple[str, bool]],
+) -> None:
+    directory = Directory.build(_PEOPLE)
+    emails: list[str] = []
+    problems: list[tuple[people.PersonProblem, int]] = []
+    seen = set()
+    for k, (text, responsible) in enumerate(given_cells):
+        mentions, found = people._scan_cell(text, directory, responsible) if text else ([], [])
+        emails.extend(email for _, email in mentions)
+        for p in found:
+            if (p.kind, p.name.casefold()) not in seen:
+                seen.add((p.kind, p.name.casefold()))
+                problems.append((p, k))
+    got = people.people_of_texts(given_cells, Directory.build(_PEOPLE))
+    assert got == (tuple(dict.fromkeys(emails)), tuple(problems))

@@ -349,9 +349,14 @@ def find_people(
     In the SAMARBEID/ANSVAR column a known name counts wherever it stands; elsewhere only after
     `v/`, `ved`, `Ansvarlig`, `Team:` or in a `Kontaktpersoner …:` list.
     """
-    if not responsible_column and _TRIGGERS.search(text) is None and not _KONTAKT.search(text):
+    if not responsible_column and not _may_name(text):
         return [], []  # most cells outside that column: nothing introduces a name
     return _scan_cell(text, directory, responsible_column)
+
+
+def _may_name(text: str) -> bool:
+    """Whether a cell outside the responsible column has what introduces a name."""
+    return _TRIGGERS.search(text) is not None or _KONTAKT.search(text) is not None
 
 
 def _scan_cell(
@@ -424,8 +429,8 @@ def people_of_texts(
     problems: list[tuple[PersonProblem, int]] = []
     seen: set[tuple[ProblemKind, str]] = set()
     for k, (text, responsible) in enumerate(cells):
-        if not text:
-            continue
+        if not text or not (responsible or _may_name(text)):
+            continue  # find_people finds no one there (most cells): not even remembered
         mentions, found = _found_in(text, directory, responsible)
         emails.extend(email for _, email in mentions)
         for p in found:

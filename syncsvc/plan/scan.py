@@ -68,7 +68,10 @@ class RawItem:
         return out
 
     def joined(self, col: Column) -> str:
-        return "\n".join(t for t, _ in self.texts(col))
+        texts = self.texts(col)
+        if len(texts) == 1:
+            return texts[0][0]  # most items have one row
+        return "\n".join(t for t, _ in texts)
 
 
 @dataclass
