@@ -64,14 +64,17 @@ def _die() -> None:
 def _hook_caldav(kill_at: int, where: str) -> None:
     original = DavHttp._send
     count = 0
+    counting = threading.Lock()  # writes in flight send from several threads
 
     def send(self: DavHttp, method: str, url: str, body: bytes, headers: Any) -> Any:
         nonlocal count
-        count += 1
-        if count == kill_at and where == "before-request":
+        with counting:  # each request its own number: an unlocked += could skip kill_at
+            count += 1
+            mine = count
+        if mine == kill_at and where == "before-request":
             _die()
         reply = original(self, method, url, body, headers)
-        if count == kill_at:
+        if mine == kill_at:
             _die()  # the server applied it; the client never hears back
         return reply
 
