@@ -20,7 +20,10 @@ class CalDAVServer(Strict):
     verify_tls: bool = True
     ca_bundle: str | None = None
     timeout_seconds: float = 30.0
-    max_parallel: int = Field(default=2, ge=1)  # calendars synced at once on this server
+    # Calendars synced at once on this server. 4: a multi-process server (DAViCal) wrote 1.4x
+    # faster than one bare PUT loop with 4, 1.2x with 2; one-process servers (Radicale,
+    # Xandikos) were the same with 2 or 4 (docs/PERFORMANCE.md, bench_ceiling).
+    max_parallel: int = Field(default=4, ge=1)
     # Conditional writes in flight at once per calendar; 1 = one after the other. Measured on
     # Radicale and Xandikos sharing two cores with the client, 4 at once was slower, not
     # faster (docs/PERFORMANCE.md): raise it for a server on its own machine, after measuring.
