@@ -50,6 +50,7 @@ KEYS = (
     "caldav.xandikos.oneshot_noop_vs_vdirsyncer",
     "caldav.noop_requests_per_calendar",
     "read.rows_10k_s",
+    "read.rows_10k_distinct_s",  # beside the keys: rows that do not repeat
     "render.events_100k_s",
     "core.route_diff_100k_s",
     "core.peak_mb",
