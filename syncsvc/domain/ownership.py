@@ -51,9 +51,6 @@ class OwnerKey:
     def __repr__(self) -> str:
         return "OwnerKey(<secret>)"
 
-    def mac(self, purpose: str, *parts: str) -> str:
-        return self.macs(purpose, *parts[:-1])(parts[-1])
-
     def macs(self, purpose: str, *head: str) -> Callable[[str], str]:
         """`mac(purpose, *head, last)` as a function of `last`: the key schedule and the
         shared head are hashed once, not for each of 100,000 events."""

@@ -86,23 +86,17 @@ def _person_calendar(settings: Settings, person: Person) -> CalendarConfig:
     name, selector = pc.name.format(**safe), f"person:{email}"
     shown = _display(pc.display_name, person)
     try:
-        if pc.target == "folder":
-            return FolderCalendar(
-                target="folder",
-                path=pc.path.format(**safe),
-                name=name,
-                selector=selector,
-                display_name=shown,
-                color=pc.color,
-            )
-        if pc.target == "ics-file":
-            return IcsFileCalendar(
-                target="ics-file",
-                path=pc.path.format(**safe),
-                name=name,
-                selector=selector,
-                display_name=shown,
-                color=pc.color,
+        if pc.target in ("folder", "ics-file"):  # the same fields; a folder or one file
+            local = FolderCalendar if pc.target == "folder" else IcsFileCalendar
+            return local.model_validate(
+                {
+                    "target": pc.target,
+                    "path": pc.path.format(**safe),
+                    "name": name,
+                    "selector": selector,
+                    "display_name": shown,
+                    "color": pc.color,
+                }
             )
         if pc.target == "caldav":
             if not pc.server or not pc.url or pc.server not in settings.servers:

@@ -50,23 +50,15 @@ class CalendarIdentity:
         return self.owner.marker(uid)
 
 
-def staff_uid(calendar: str, item_key: str, ordinal: int, domain: str) -> str:
-    """`<readable key>-<ordinal>-<8 hex of calendar and key>@<domain>`; ordinal counts from 1."""
-    return _staff_uids(calendar, item_key, domain)(ordinal)
-
-
 def _staff_uids(calendar: str, item_key: str, domain: str) -> Callable[[int], str]:
+    """`<readable key>-<ordinal>-<8 hex of calendar and key>@<domain>`; ordinal counts from 1."""
     head = _readable(item_key)
     digest = hashlib.sha256(f"{calendar}\0{item_key}".encode()).hexdigest()[:8]
     return lambda ordinal: f"{head}-{ordinal}-{digest}@{domain}"
 
 
-def public_uid(key: OwnerKey, calendar: str, item_key: str, ordinal: int, domain: str) -> str:
-    """32 hex of an HMAC over calendar, key and ordinal: nothing of the plan shows."""
-    return _public_uids(key, calendar, item_key, domain)(ordinal)
-
-
 def _public_uids(key: OwnerKey, calendar: str, item_key: str, domain: str) -> Callable[[int], str]:
+    """32 hex of an HMAC over calendar, key and ordinal: nothing of the plan shows."""
     mac = key.macs("uid", calendar, item_key)
     return lambda ordinal: f"{mac(str(ordinal))[:32]}@{domain}"
 
