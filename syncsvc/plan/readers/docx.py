@@ -16,6 +16,7 @@ from xml.parsers import expat
 
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.plan.document import Cell, Document, Para, Row
+from syncsvc.plan.readers.damaged import damaged_as_plan_error
 
 _MAX_UNPACKED = 200_000_000  # a zip bomb is refused before python-docx opens it
 # python-docx (lxml) holds the whole body as a tree, a few hundred bytes per element, and a
@@ -85,7 +86,7 @@ def read_docx_table(data: bytes, name: str) -> Document:
     from docx.table import Table, _Cell
     from docx.text.paragraph import Paragraph
 
-    try:
+    with damaged_as_plan_error(name, "the Word document"):
         document = docx.Document(io.BytesIO(data))
         blocks: list[Row | Para] = []
         rows = 0
@@ -112,10 +113,4 @@ def read_docx_table(data: bytes, name: str) -> Document:
                             above[col] = text
                         cells.extend(Cell("") for _ in range(span - 1))
                     blocks.append(Row(tuple(cells), rows))
-    except PlanError:
-        raise
-    except Exception as err:  # python-docx raises many types on damaged files
-        raise PlanError(
-            f"could not read the Word document: {type(err).__name__}: {err}", where=Where(name)
-        ) from err
     return Document(name, tuple(blocks), "table-docx")

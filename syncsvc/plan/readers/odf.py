@@ -13,6 +13,7 @@ from typing import Any
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.plan.document import Block, Cell, Document, Para, Row
 from syncsvc.plan.readers.cells import block_of
+from syncsvc.plan.readers.damaged import damaged_as_plan_error
 from syncsvc.plan.readers.zipped import members
 
 MAX_REPEAT = 200  # "number-columns-repeated=16384" fills a sheet's width with nothing
@@ -101,7 +102,7 @@ def read_odf(data: bytes, name: str) -> Document:
     from odf.table import Table
 
     blocks: list[Block] = []
-    try:
+    with damaged_as_plan_error(name, "the OpenDocument file"):
         doc = load(io.BytesIO(data))
         if kind == "ods":
             last = 0
@@ -113,13 +114,6 @@ def read_odf(data: bytes, name: str) -> Document:
                         blocks.append(block)
         else:
             _walk_text(doc.text, blocks, [0])
-    except PlanError:
-        raise
-    except Exception as err:  # odfpy raises many types on damaged files
-        raise PlanError(
-            f"could not read the OpenDocument file: {type(err).__name__}: {err}",
-            where=Where(name),
-        ) from err
     return Document(name, tuple(blocks), kind)
 
 

@@ -12,6 +12,7 @@ import re
 
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.plan.document import Block, Cell, Document, Para, Row
+from syncsvc.plan.readers.damaged import damaged_as_plan_error
 
 MAX_PAGES = 500
 _GAP = re.compile(r"\s{3,}")
@@ -20,17 +21,11 @@ _GAP = re.compile(r"\s{3,}")
 def read_pdf(data: bytes, name: str) -> Document:
     import pypdf  # imported here so text-only use does not load it
 
-    try:
+    with damaged_as_plan_error(name, "the PDF"):
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise PlanError("the PDF is password-protected", where=Where(name))
         pages = [p.extract_text(extraction_mode="layout") for p in reader.pages[:MAX_PAGES]]
-    except PlanError:
-        raise
-    except Exception as err:  # pypdf raises many types on damaged files
-        raise PlanError(
-            f"could not read the PDF: {type(err).__name__}: {err}", where=Where(name)
-        ) from err
     if not any(p.strip() for p in pages):
         raise PlanError(
             "the PDF has no text layer (a scanned image?): export the plan from the program "

@@ -12,6 +12,7 @@ import io
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.plan.document import Block, Document
 from syncsvc.plan.readers.cells import block_of, cell_text
+from syncsvc.plan.readers.damaged import damaged_as_plan_error
 from syncsvc.plan.readers.zipped import members
 
 MAX_COLUMNS = 200  # a sheet claiming 16,384 columns is read up to here
@@ -23,7 +24,7 @@ def read_xlsx(data: bytes, name: str) -> Document:
     import openpyxl  # imported here so text-only use does not load it
 
     blocks: list[Block] = []
-    try:
+    with damaged_as_plan_error(name, "the workbook"):
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         for sheet in book.worksheets:
             for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -31,10 +32,4 @@ def read_xlsx(data: bytes, name: str) -> Document:
                 if block is not None:
                     blocks.append(block)
         book.close()
-    except PlanError:
-        raise
-    except Exception as err:  # openpyxl raises many types on damaged files
-        raise PlanError(
-            f"could not read the workbook: {type(err).__name__}: {err}", where=Where(name)
-        ) from err
     return Document(name, tuple(blocks), "xlsx")
