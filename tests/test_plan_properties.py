@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import io
+import zipfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -124,3 +126,28 @@ def test_damaged_spreadsheets_and_pdfs(form: str, cut: int, junk: bytes) -> None
 def test_deep_nesting_is_an_error_not_a_crash() -> None:
     page = "<h1>Årsplan 2024</h1>" + "<div>" * 20_000 + "x"
     _read(page.encode(), "table-html", "deep.html")
+
+
+def _ods_zip(*, flag: int = 0, version: int = 20) -> bytes:
+    """A tiny ODS-shaped zip whose central directory says `flag` and `version` for the
+    mimetype member (what a damaged byte there looks like to zipfile)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<x/>")
+    data = bytearray(out.getvalue())
+    central = data.index(b"PK\x01\x02")
+    data[central + 6 : central + 8] = version.to_bytes(2, "little")
+    data[central + 8 : central + 10] = flag.to_bytes(2, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("flag", "version"),
+    [(1, 20), (0, 64), (1 << 5, 20)],
+    ids=["encrypted-member", "zip-version-6.4", "patched-data"],
+)
+def test_office_zips_zipfile_cannot_open_are_plan_errors(flag: int, version: int) -> None:
+    # Found by the damaged-file property: zipfile raises RuntimeError / NotImplementedError.
+    with pytest.raises(PlanError, match="not a valid zip-based office file"):
+        read_plan_bytes(_ods_zip(flag=flag, version=version), name="plan.ods")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-import zlib
 from typing import IO
 from xml.parsers import expat
 
 from syncsvc.domain.errors import PlanError, Where
 from syncsvc.plan.document import Cell, Document, Para, Row
 from syncsvc.plan.readers.damaged import damaged_as_plan_error
+from syncsvc.plan.readers.zipped import ZIP_ERRORS
 
 _MAX_UNPACKED = 200_000_000  # a zip bomb is refused before python-docx opens it
 # python-docx (lxml) holds the whole body as a tree, a few hundred bytes per element, and a
@@ -47,7 +47,7 @@ def _check_zip(data: bytes, name: str) -> None:
             with z.open("word/document.xml") as body:
                 _count_elements(body, name)
     # A damaged member fails while it is unpacked: bad data, truncation, an unknown method.
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+    except ZIP_ERRORS as err:
         raise PlanError(f"not a valid .docx file: {err}", where=Where(name)) from err
 
 

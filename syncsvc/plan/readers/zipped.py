@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from syncsvc.domain.errors import PlanError, Where
 
 MAX_UNPACKED = 200_000_000  # a zip bomb is refused before the reading library opens it
+
+# What zipfile raises on a damaged or unsupported archive: bad structure, truncation, bad
+# compressed data, an unknown method or zip version (NotImplementedError), an encrypted
+# member (RuntimeError).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
 
 
 def members(data: bytes, name: str) -> set[str]:
@@ -21,5 +35,5 @@ def members(data: bytes, name: str) -> set[str]:
             if "mimetype" in found:
                 found.add("mimetype:" + z.read("mimetype")[:100].decode("ascii", "replace"))
             return found
-    except (zipfile.BadZipFile, ValueError, OSError) as err:
+    except ZIP_ERRORS as err:
         raise PlanError(f"not a valid zip-based office file: {err}", where=Where(name)) from err
