@@ -26,6 +26,7 @@ from syncsvc.plan.people import Directory, people_of_cells, people_of_texts
 from syncsvc.plan.rowdates import read_row_dates
 from syncsvc.plan.scan import RawItem
 from tests.plan_docs import SEED_TEXT
+from tests.plan_text import plan_texts
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -39,14 +40,7 @@ FRAGMENTS = (
     "\u00a0", "\u200b", "\ufeff", "\x1c", "\u3000", "\t", "\n", " ", "_", "٣", "AVLYST", "ca.",
     "v/Linda", "v/ Tone og Marit", "Ansvarlig: Ellen", "Team: Linda, Trine", "ved", "leder",
 )  # fmt: skip
-texts = st.one_of(
-    st.text(max_size=40),
-    st.lists(
-        st.one_of(st.sampled_from(FRAGMENTS), st.integers(0, 60).map(str), st.text(max_size=3)),
-        max_size=12,
-    ).map(" ".join),
-    st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join),
-)
+texts = plan_texts(FRAGMENTS)
 years = st.integers(1990, 2100)
 
 

@@ -19,6 +19,7 @@ from syncsvc.plan.dates import grammar, lexer
 from syncsvc.plan.dates.lexer import Kind
 from syncsvc.plan.document import fold
 from syncsvc.plan.people import Directory
+from tests.plan_text import plan_texts
 
 SETTINGS = settings(max_examples=400, deadline=None)
 
@@ -29,14 +30,7 @@ FRAGMENTS = (
     "27.2", "1/3", "1.", "16.", "31", "2024", "٣", "-", "–", "og", "?", "OK", "/", ".", " ",
     "\u00a0", "\t", "v/Linda", "sak", "Oppstart", "Tirsdagsmøtet",
 )  # fmt: skip
-texts = st.one_of(
-    st.text(max_size=40),
-    st.lists(
-        st.one_of(st.sampled_from(FRAGMENTS), st.integers(0, 60).map(str), st.text(max_size=3)),
-        max_size=12,
-    ).map(" ".join),
-    st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join),
-)
+texts = plan_texts(FRAGMENTS)
 
 
 @SETTINGS
